@@ -1,0 +1,391 @@
+package abi
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+	"unsafe"
+
+	"github.com/falcosecurity/plugin-sdk-go/pkg/ptr"
+	"github.com/falcosecurity/plugin-sdk-go/pkg/sdk"
+
+	"github.com/falco-docker/docker-plugin/internal/config"
+	"github.com/falco-docker/docker-plugin/internal/event"
+	"github.com/falco-docker/docker-plugin/internal/fields"
+	"github.com/falco-docker/docker-plugin/internal/metrics"
+	"github.com/falco-docker/docker-plugin/internal/source"
+)
+
+// noEvent is the cache's start value: event number 0 is a real event.
+const noEvent = math.MaxUint64
+
+// pluginState is what plugin_init returns (behind a cgo handle). One per
+// event source thread in Falco; extraction, event_to_string and next_batch
+// of its instances run on that thread, metrics may be read from another.
+type pluginState struct {
+	lastError
+	cfg      config.Config
+	counters metrics.Counters
+	metrics  metricsExport
+	profiler stopper
+
+	pool    *extractPool
+	arena   arena
+	sink    valueSink
+	lastFld unsafe.Pointer // previous ss_plugin_extract_field*, for call boundaries
+	lastIn  unsafe.Pointer // previous ss_plugin_event_input*
+
+	// Parse cache: the event last parsed, keyed by event number plus the
+	// payload's address and length (a host reusing numbers cannot make us
+	// answer for the wrong event).
+	evt      event.Event
+	evtNum   uint64
+	evtPtr   unsafe.Pointer
+	evtLen   int
+	cliBuf   []byte
+	cliAttrs []event.Attr
+
+	lastErrBuf   ptr.StringBuffer
+	stringerBuf  ptr.StringBuffer
+	openParamBuf ptr.StringBuffer
+	destroyed    bool
+}
+
+func newPluginState(cfgStr string) (*pluginState, error) {
+	cfg, err := config.Parse(cfgStr)
+	if err != nil {
+		return nil, err
+	}
+	p := &pluginState{cfg: cfg, pool: newExtractPool(), evtNum: noEvent}
+	setLogLevel(cfg.LogLevel)
+	if cfg.PprofAddr != "" {
+		s, err := startProfiler(cfg.PprofAddr)
+		if err != nil {
+			return nil, err
+		}
+		p.profiler = s
+	}
+	if err := p.metrics.init(); err != nil {
+		if p.profiler != nil {
+			p.profiler.Stop()
+		}
+		return nil, err
+	}
+	return p, nil
+}
+
+// Interfaces the SDK glue looks for.
+var (
+	_ sdk.PluginState      = (*pluginState)(nil)
+	_ sdk.LastError        = (*pluginState)(nil)
+	_ sdk.LastErrorBuffer  = (*pluginState)(nil)
+	_ sdk.ExtractRequests  = (*pluginState)(nil)
+	_ sdk.Extractor        = (*pluginState)(nil)
+	_ sdk.Stringer         = (*pluginState)(nil)
+	_ sdk.StringerBuffer   = (*pluginState)(nil)
+	_ sdk.OpenParams       = (*pluginState)(nil)
+	_ sdk.OpenParamsBuffer = (*pluginState)(nil)
+	_ sdk.Destroyer        = (*pluginState)(nil)
+)
+
+func (p *pluginState) LastErrorBuffer() sdk.StringBuffer  { return &p.lastErrBuf }
+func (p *pluginState) StringerBuffer() sdk.StringBuffer   { return &p.stringerBuf }
+func (p *pluginState) OpenParamsBuffer() sdk.StringBuffer { return &p.openParamBuf }
+
+// ExtractRequests returns the pool; it is set at init and never nil, so the
+// SDK does not install its allocating default.
+func (p *pluginState) ExtractRequests() sdk.ExtractRequestPool {
+	if p.pool == nil {
+		return nil
+	}
+	return p.pool
+}
+
+// SetExtractRequests: the SDK sets nil at destroy, after calling Free.
+func (p *pluginState) SetExtractRequests(pool sdk.ExtractRequestPool) {
+	if pool == nil {
+		p.pool = nil
+		return
+	}
+	if ep, ok := pool.(*extractPool); ok {
+		p.pool = ep
+	}
+}
+
+// Destroy implements sdk.Destroyer (plugin_destroy). The SDK glue then frees
+// the pool and the string buffers and deletes the handle.
+func (p *pluginState) Destroy() {
+	defer func() {
+		if r := recover(); r != nil {
+			_ = panicError("plugin_destroy", r)
+		}
+	}()
+	if p.destroyed {
+		return
+	}
+	p.destroyed = true
+	if p.profiler != nil {
+		p.profiler.Stop()
+	}
+	p.arena.free()
+	p.metrics.free()
+	liveStates.Add(-1)
+	registry.remove(p)
+	faultpoint("destroy") // after the cleanup: a contained panic must not leak
+}
+
+// Extract implements sdk.Extractor: one field of one event per call, with
+// the parsed event cached across the fields (and calls) of an event.
+func (p *pluginState) Extract(req sdk.ExtractRequest, evt sdk.EventReader) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = panicError("plugin_extract_fields", r)
+		}
+		if err != nil {
+			p.counters.ExtractErrors.Add(1)
+		}
+	}()
+	faultpoint("extract")
+	r, ok := req.(*extractRequest)
+	if !ok || r.req == nil {
+		return errors.New("plugin_extract_fields: foreign extract request")
+	}
+	in := eventInput(evt)
+	p.beginField(unsafe.Pointer(r.req), unsafe.Pointer(in))
+	if r.field == nil {
+		return fields.ErrUnknownField{ID: uint64(r.req.field_id)}
+	}
+	if uint32(r.req.ftype) != fieldTypeCode(r.field.Type) {
+		return fmt.Errorf("field %s: requested as type %d, declared %s", r.field.Name, r.req.ftype, r.field.Type)
+	}
+	e, err := p.parsed(in)
+	if err != nil {
+		return err
+	}
+	p.sink.begin(&p.arena, uint32(r.req.ftype))
+	var arg string
+	if r.req.arg_present != 0 {
+		arg = ptr.GoString(unsafe.Pointer(r.req.arg_key))
+	}
+	if err := fields.Extract(uint64(r.field.ID), arg, r.req.arg_present != 0, e, &p.sink); err != nil {
+		return fmt.Errorf("field %s: %w", r.field.Name, err)
+	}
+	return p.sink.finish(r.req)
+}
+
+// beginField detects the start of a plugin_extract_fields call, where the
+// previous call's result memory may be reused: the fields of one call are
+// consecutive elements of one array for one event, so a request that is not
+// the element after the previous one, or is for another event input, starts
+// a new call. (A host whose next call's array happens to follow the previous
+// one for the same event only delays the reuse: values stay valid longer.)
+func (p *pluginState) beginField(fld, in unsafe.Pointer) {
+	if p.pool.newCall || in != p.lastIn || fld != unsafe.Add(p.lastFld, unsafe.Sizeof(*(*extractField)(nil))) {
+		p.arena.reset()
+		p.pool.newCall = false
+	}
+	p.lastFld, p.lastIn = fld, in
+}
+
+// parsed returns the parsed view of the event, parsing at most once per
+// event.
+func (p *pluginState) parsed(in *cEventInput) (*event.Event, error) {
+	data, err := payload(in)
+	if err != nil {
+		return nil, err
+	}
+	num := uint64(in.evtnum)
+	dp := unsafe.Pointer(unsafe.SliceData(data))
+	if num != p.evtNum || dp != p.evtPtr || len(data) != p.evtLen {
+		p.evt.Parse(data)
+		p.evtNum, p.evtPtr, p.evtLen = num, dp, len(data)
+	}
+	return &p.evt, nil
+}
+
+// String implements sdk.Stringer (plugin_event_to_string): the event as the
+// `docker events` CLI prints it. The returned string aliases a buffer reused
+// across calls; the SDK glue copies it at once.
+func (p *pluginState) String(evt sdk.EventReader) (s string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = panicError("plugin_event_to_string", r)
+			p.SetLastError(err)
+		}
+	}()
+	faultpoint("event_to_string")
+	in := eventInput(evt)
+	e, err := p.parsed(in)
+	if err != nil {
+		return "", err
+	}
+	p.cliBuf, p.cliAttrs = e.AppendCLI(p.cliBuf[:0], uint64(in.evt.ts), p.cliAttrs)
+	return unsafe.String(unsafe.SliceData(p.cliBuf), len(p.cliBuf)), nil
+}
+
+// OpenParams implements sdk.OpenParams (plugin_list_open_params).
+func (p *pluginState) OpenParams() (list []sdk.OpenParam, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = panicError("plugin_list_open_params", r)
+		}
+	}()
+	faultpoint("list_open_params")
+	for _, e := range source.ListEndpoints() {
+		list = append(list, sdk.OpenParam{Value: e.Value, Desc: e.Desc})
+	}
+	return list, nil
+}
+
+// instanceState is what plugin_open returns (behind a cgo handle).
+type instanceState struct {
+	plugin   *pluginState
+	params   string
+	src      source.Source
+	batch    *batch
+	wait     time.Duration
+	progress ptr.StringBuffer
+	closed   bool
+}
+
+var (
+	_ sdk.InstanceState  = (*instanceState)(nil)
+	_ sdk.Events         = (*instanceState)(nil)
+	_ sdk.NextBatcher    = (*instanceState)(nil)
+	_ sdk.Progresser     = (*instanceState)(nil)
+	_ sdk.ProgressBuffer = (*instanceState)(nil)
+	_ sdk.Closer         = (*instanceState)(nil)
+)
+
+func (p *pluginState) open(params string) (*instanceState, error) {
+	src, err := source.Open(params, source.Env{
+		Config:       p.cfg,
+		Counters:     &p.counters,
+		Log:          logger,
+		SetLastError: p.SetLastError,
+	})
+	if err != nil {
+		return nil, err
+	}
+	b, err := newBatch(p.cfg.BatchSize, p.cfg.MaxEventSize)
+	if err != nil {
+		src.Close()
+		return nil, err
+	}
+	return &instanceState{
+		plugin: p,
+		params: params,
+		src:    src,
+		batch:  b,
+		wait:   time.Duration(p.cfg.WaitMs) * time.Millisecond,
+	}, nil
+}
+
+func (i *instanceState) Events() sdk.EventWriters {
+	if i.batch == nil {
+		return nil
+	}
+	return i.batch
+}
+
+// SetEvents: the SDK sets nil at close, after calling Free.
+func (i *instanceState) SetEvents(w sdk.EventWriters) {
+	if w == nil {
+		i.batch = nil
+	}
+}
+
+func (i *instanceState) ProgressBuffer() sdk.StringBuffer { return &i.progress }
+
+// NextBatch implements sdk.NextBatcher (plugin_next_batch). The SDK glue
+// maps sdk.ErrEOF/sdk.ErrTimeout (by identity) to SS_PLUGIN_EOF/TIMEOUT and
+// any other error to SS_PLUGIN_FAILURE with the error as last error.
+func (i *instanceState) NextBatch(pState sdk.PluginState, _ sdk.EventWriters) (n int, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			n, err = 0, panicError("plugin_next_batch", r)
+		}
+	}()
+	faultpoint("next_batch")
+	if i.closed || i.batch == nil {
+		return 0, errors.New("plugin_next_batch: instance is closed")
+	}
+	if ps, ok := pState.(*pluginState); ok && ps != i.plugin {
+		return 0, i.rebind(ps)
+	}
+	i.batch.reset()
+	err = i.src.Next(sourceBatch{i.batch}, i.wait)
+	n = i.batch.n
+	i.plugin.counters.Delivered.Add(uint64(n))
+	switch err {
+	case nil:
+		return n, nil
+	case source.ErrTimeout:
+		return n, sdk.ErrTimeout
+	case source.ErrEOF:
+		return n, sdk.ErrEOF
+	}
+	return 0, err
+}
+
+// rebind moves the instance to the plugin state Falco really opened it
+// from (see the open callback in register.go): the source is reopened with
+// that state's configuration and counters, and the batch reallocated for it.
+// This call delivers nothing (SS_PLUGIN_TIMEOUT): the SDK glue reads the old
+// batch's array pointer after we return, harmless with zero events.
+func (i *instanceState) rebind(ps *pluginState) error {
+	logger.Debugf("plugin_next_batch: instance opened under another plugin state; rebinding")
+	fresh, err := ps.open(i.params)
+	if err != nil {
+		return fmt.Errorf("plugin_next_batch: reopen %q for its plugin state: %w", i.params, err)
+	}
+	if err := i.src.Close(); err != nil {
+		logger.Warnf("close source: %v", err)
+	}
+	i.batch.Free()
+	i.plugin, i.src, i.batch, i.wait = ps, fresh.src, fresh.batch, fresh.wait
+	return sdk.ErrTimeout
+}
+
+// Progress implements sdk.Progresser (plugin_get_progress).
+func (i *instanceState) Progress(_ sdk.PluginState) (pct float64, s string) {
+	defer func() {
+		if r := recover(); r != nil {
+			err := panicError("plugin_get_progress", r)
+			i.plugin.SetLastError(err)
+			pct, s = 0, err.Error()
+		}
+	}()
+	faultpoint("progress")
+	return i.src.Progress()
+}
+
+// Close implements sdk.Closer (plugin_close). The SDK glue then frees the
+// batch (Events().Free()) and deletes the handle.
+func (i *instanceState) Close() {
+	defer func() {
+		if r := recover(); r != nil {
+			i.plugin.SetLastError(panicError("plugin_close", r))
+		}
+	}()
+	if i.closed {
+		return
+	}
+	i.closed = true
+	liveInstances.Add(-1)
+	if err := i.src.Close(); err != nil {
+		logger.Warnf("close source: %v", err)
+	}
+	faultpoint("close") // after the cleanup: a contained panic must not leak
+}
+
+func fieldTypeCode(t fields.Type) uint32 {
+	switch t {
+	case fields.Uint64:
+		return sdk.FieldTypeUint64
+	case fields.AbsTime:
+		return sdk.FieldTypeAbsTime
+	}
+	return sdk.FieldTypeCharBuf
+}

@@ -1,0 +1,94 @@
+package event
+
+import (
+	"slices"
+	"strings"
+	"time"
+	"unsafe"
+
+	"github.com/tidwall/gjson"
+)
+
+// cliTimeLayout is the Docker CLI's jsonmessage.RFC3339NanoFixed: always
+// nine fractional digits, so lines sort and align.
+const cliTimeLayout = "2006-01-02T15:04:05.000000000Z07:00"
+
+// AppendCLI appends the one-line rendering `docker events` prints for this
+// message to dst:
+//
+//	2022-02-08T10:58:56.370816183+01:00 container create e327f1fa52a9... (image=alpine, name=confident_kirch)
+//
+// Time is in the process's local zone, as the CLI prints it; attributes are
+// sorted by key. fallbackTS (ns) is used when the message has no time. scratch
+// is reused for sorting attributes and returned for the next call.
+func (e *Event) AppendCLI(dst []byte, fallbackTS uint64, scratch []Attr) ([]byte, []Attr) {
+	ns, ok := e.TimeNano()
+	if !ok {
+		ns = fallbackTS
+	}
+	dst = time.Unix(0, int64(ns)).AppendFormat(dst, cliTimeLayout)
+	if !e.valid {
+		return append(dst, " <malformed event>"...), scratch
+	}
+	dst = append(dst, ' ')
+	dst = append(dst, e.typ.S...)
+	dst = append(dst, ' ')
+	dst = append(dst, e.action.S...)
+	dst = append(dst, ' ')
+	dst = append(dst, e.actorID.S...)
+	if len(e.attrs) > 0 {
+		scratch = append(scratch[:0], e.attrs...)
+		slices.SortStableFunc(scratch, func(a, b Attr) int { return strings.Compare(a.Key, b.Key) })
+		dst = append(dst, " ("...)
+		for i, a := range scratch {
+			if i > 0 {
+				dst = append(dst, ", "...)
+			}
+			dst = append(dst, a.Key...)
+			dst = append(dst, '=')
+			dst = append(dst, a.Value...)
+		}
+		dst = append(dst, ')')
+	}
+	return dst, scratch
+}
+
+// Probe is the source side's cheap look at a message: whether it is a JSON
+// object (valid) and its timestamp in nanoseconds (timeNano, else time * 1e9;
+// hasTS false when neither is a usable integer). It allocates nothing.
+func Probe(data []byte) (ts uint64, hasTS bool, valid bool) {
+	if len(data) == 0 {
+		return 0, false, false
+	}
+	js := unsafe.String(unsafe.SliceData(data), len(data))
+	i := 0
+	for i < len(js) && (js[i] == ' ' || js[i] == '\t' || js[i] == '\r' || js[i] == '\n') {
+		i++
+	}
+	if i == len(js) || js[i] != '{' || !gjson.Valid(js) {
+		return 0, false, false
+	}
+	var nano, sec int64
+	var hasNano, hasSec bool
+	gjson.Parse(js).ForEach(func(k, v gjson.Result) bool {
+		switch {
+		case strings.EqualFold(k.Str, "timeNano"):
+			nano, hasNano = integer(v)
+		case strings.EqualFold(k.Str, "time"):
+			sec, hasSec = integer(v)
+		}
+		return true
+	})
+	switch {
+	case hasNano:
+		return uint64(nano), true, true
+	case hasSec && sec <= maxSec:
+		return uint64(sec) * 1e9, true, true
+	}
+	return 0, false, true
+}
+
+// FormatNano renders ns like the CLI's timestamps (for tests and logs).
+func FormatNano(ns uint64) string {
+	return time.Unix(0, int64(ns)).Format(cliTimeLayout)
+}

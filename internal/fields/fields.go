@@ -1,0 +1,391 @@
+// Package fields is the docker.* field table and extraction by field id.
+//
+// The table is the single source of truth: abi/ serves it as
+// plugin_get_fields JSON (field id = index), the README tables are generated
+// from it, and the rules tests check every docker.* name the rules use
+// against it. Extraction switches on the integer field id; values are
+// handed to a Sink, which copies them before the next value, so nothing
+// here allocates. A field that has no value for an event adds nothing: Falco
+// prints <NA>.
+package fields
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/falco-docker/docker-plugin/internal/event"
+)
+
+// Type is a field's plugin API type name.
+type Type string
+
+const (
+	String  Type = "string"
+	Uint64  Type = "uint64"
+	AbsTime Type = "abstime"
+)
+
+// Field describes one field, as plugin_get_fields publishes it.
+type Field struct {
+	ID          int
+	Name        string
+	Type        Type
+	Display     string
+	Desc        string
+	ArgRequired bool   // the field takes a required [KEY] argument
+	ArgIsKey    bool   // the argument is a key (docker.attributes[KEY])
+	Properties  []string
+	Example     string // an example value, for the README
+}
+
+// Field ids: the index of each field in Table.
+const (
+	Status = iota
+	ID
+	From
+	EvtType
+	Action
+	StackNamespace
+	NodeID
+	SwarmTask
+	SwarmTaskID
+	SwarmTaskName
+	SwarmServiceName
+	NodeStateNew
+	NodeStateOld
+	AttrContainer
+	AttrImage
+	AttrName
+	AttrType
+	AttrExitCode
+	AttrSignal
+	Scope
+	ActorID
+	Time
+	Attributes
+	ActionName
+	ActionArgs
+	ExecCmdline
+	ExecID
+	ContainerID
+	ContainerName
+	ContainerImage
+	ContainerExitCode
+	ContainerSignal
+	ImageName
+	ImageTag
+	NetworkID
+	NetworkName
+	NetworkDriver
+	VolumeName
+	VolumeDriver
+	numFields
+)
+
+// Table lists every field; Table[i].ID == i.
+var Table = []Field{
+	// The registry docker plugin's fields: same names, all strings.
+	{ID: Status, Name: "docker.status", Type: String, Display: "Status", Example: "die",
+		Desc: "Deprecated status of the event (container and image events). Derived from the action on Engine API >= 1.52, which no longer sends it."},
+	{ID: ID, Name: "docker.id", Type: String, Display: "ID", Example: "e327f1fa52a9...",
+		Desc: "Deprecated id of the event (container and image events): the container or image id. Derived from Actor.ID on Engine API >= 1.52."},
+	{ID: From, Name: "docker.from", Type: String, Display: "From", Example: "alpine:3.20",
+		Desc: "Deprecated from of container events: the container's image. Derived from the image attribute on Engine API >= 1.52."},
+	{ID: EvtType, Name: "docker.type", Type: String, Display: "Type", Example: "container", Properties: []string{"addOutput"},
+		Desc: "Type of object the event is about: container, image, network, volume, daemon, plugin, service, node, secret, config, builder."},
+	{ID: Action, Name: "docker.action", Type: String, Display: "Action", Example: "exec_create: sh -c id", Properties: []string{"addOutput"},
+		Desc: "Action as sent by the daemon, arguments included (Podman's died/exec_died reported as die/exec_die)."},
+	{ID: StackNamespace, Name: "docker.stack.namespace", Type: String, Display: "Stack Namespace", Example: "mystack",
+		Desc: "Swarm stack namespace (attribute com.docker.stack.namespace)."},
+	{ID: NodeID, Name: "docker.node.id", Type: String, Display: "Swarm Node ID", Example: "q1w2e3r4t5y6",
+		Desc: "Swarm node id (attribute com.docker.swarm.node.id)."},
+	{ID: SwarmTask, Name: "docker.swarm.task", Type: String, Display: "Swarm Task",
+		Desc: "Swarm task (attribute com.docker.swarm.task)."},
+	{ID: SwarmTaskID, Name: "docker.swarm.taskid", Type: String, Display: "Swarm Task ID", Example: "x9y8z7",
+		Desc: "Swarm task id (attribute com.docker.swarm.task.id)."},
+	{ID: SwarmTaskName, Name: "docker.swarm.taskname", Type: String, Display: "Swarm Task Name", Example: "web.1.x9y8z7",
+		Desc: "Swarm task name (attribute com.docker.swarm.task.name)."},
+	{ID: SwarmServiceName, Name: "docker.swarm.servicename", Type: String, Display: "Swarm Service Name", Example: "web",
+		Desc: "Swarm service name (attribute com.docker.swarm.service.name)."},
+	{ID: NodeStateNew, Name: "docker.node.statenew", Type: String, Display: "Node New State", Example: "ready",
+		Desc: "New state of a swarm node (attribute state.new of node update events)."},
+	{ID: NodeStateOld, Name: "docker.node.stateold", Type: String, Display: "Node Old State", Example: "down",
+		Desc: "Previous state of a swarm node (attribute state.old of node update events)."},
+	{ID: AttrContainer, Name: "docker.attributes.container", Type: String, Display: "Attribute Container",
+		Desc: "Attribute container: the container id of network connect/disconnect and volume mount/unmount events."},
+	{ID: AttrImage, Name: "docker.attributes.image", Type: String, Display: "Attribute Image", Example: "alpine:3.20",
+		Desc: "Attribute image: the image of container events."},
+	{ID: AttrName, Name: "docker.attributes.name", Type: String, Display: "Attribute Name", Example: "confident_kirch", Properties: []string{"addOutput"},
+		Desc: "Attribute name: the name of the container, network, image reference, plugin... the event is about."},
+	{ID: AttrType, Name: "docker.attributes.type", Type: String, Display: "Attribute Type", Example: "bridge",
+		Desc: "Attribute type: the network driver of network events."},
+	{ID: AttrExitCode, Name: "docker.attributes.exitcode", Type: String, Display: "Attribute Exit Code", Example: "137",
+		Desc: "Attribute exitCode of die/exec_die events, as a string (Podman's containerExitCode as fallback)."},
+	{ID: AttrSignal, Name: "docker.attributes.signal", Type: String, Display: "Attribute Signal", Example: "9",
+		Desc: "Attribute signal of kill events, as sent (a signal number)."},
+	{ID: Scope, Name: "docker.scope", Type: String, Display: "Scope", Example: "local",
+		Desc: "Scope of the event: local (this daemon) or swarm (cluster-wide)."},
+	{ID: ActorID, Name: "docker.actor.id", Type: String, Display: "Actor ID", Example: "e327f1fa52a9...", Properties: []string{"addOutput"},
+		Desc: "Actor.ID: the id of the container, image, network, volume, plugin... the event is about."},
+
+	// Additions.
+	{ID: Time, Name: "docker.time", Type: AbsTime, Display: "Event Time", Example: "2024-05-01T10:58:56.370816183Z",
+		Desc: "Time the daemon recorded the event (timeNano, or time in seconds)."},
+	{ID: Attributes, Name: "docker.attributes", Type: String, Display: "Attribute", ArgRequired: true, ArgIsKey: true, Example: "docker.attributes[com.docker.compose.project] = shop",
+		Desc: "Any actor attribute by key, e.g. docker.attributes[com.docker.compose.project]; container labels are attributes of container events. Keys are case-sensitive."},
+	{ID: ActionName, Name: "docker.action.name", Type: String, Display: "Action Name", Example: "exec_create",
+		Desc: "The bare action, without the arguments Docker appends after ': ' (exec_create for exec_create: sh -c id, health_status for health_status: unhealthy)."},
+	{ID: ActionArgs, Name: "docker.action.args", Type: String, Display: "Action Arguments", Example: "sh -c id",
+		Desc: "The argument part of the action, after ': ' (the command of exec_create/exec_start, the status of health_status); no value when the action has none."},
+	{ID: ExecCmdline, Name: "docker.exec.cmdline", Type: String, Display: "Exec Command Line", Example: "sh -c id",
+		Desc: "Command line of exec_create and exec_start container events (from the action)."},
+	{ID: ExecID, Name: "docker.exec.id", Type: String, Display: "Exec ID", Example: "5f8c...",
+		Desc: "Exec instance id of exec_create, exec_start and exec_die container events (attribute execID)."},
+	{ID: ContainerID, Name: "docker.container.id", Type: String, Display: "Container ID", Example: "e327f1fa52a9...",
+		Desc: "Container id: Actor.ID of container events, attribute container of network and volume events."},
+	{ID: ContainerName, Name: "docker.container.name", Type: String, Display: "Container Name", Example: "confident_kirch",
+		Desc: "Container name of container events (attribute name)."},
+	{ID: ContainerImage, Name: "docker.container.image", Type: String, Display: "Container Image", Example: "alpine:3.20",
+		Desc: "Image of the container, for container events (attribute image)."},
+	{ID: ContainerExitCode, Name: "docker.container.exitcode", Type: Uint64, Display: "Exit Code", Example: "137",
+		Desc: "Exit code of die and exec_die container events, as a number (attribute exitCode, Podman's containerExitCode as fallback)."},
+	{ID: ContainerSignal, Name: "docker.container.signal", Type: String, Display: "Signal", Example: "9",
+		Desc: "Signal of kill container events, as the daemon sent it (a signal number, e.g. 9 for SIGKILL)."},
+	{ID: ImageName, Name: "docker.image.name", Type: String, Display: "Image Name", Example: "registry.example.com/team/app",
+		Desc: "Image events: the image repository, without tag or digest (from the reference the event names)."},
+	{ID: ImageTag, Name: "docker.image.tag", Type: String, Display: "Image Tag", Example: "1.4.2",
+		Desc: "Image events: the tag of the image reference, when the event names one."},
+	{ID: NetworkID, Name: "docker.network.id", Type: String, Display: "Network ID",
+		Desc: "Network id of network events (Actor.ID)."},
+	{ID: NetworkName, Name: "docker.network.name", Type: String, Display: "Network Name", Example: "bridge",
+		Desc: "Network name of network events (attribute name)."},
+	{ID: NetworkDriver, Name: "docker.network.driver", Type: String, Display: "Network Driver", Example: "bridge",
+		Desc: "Network driver of network events (attribute type)."},
+	{ID: VolumeName, Name: "docker.volume.name", Type: String, Display: "Volume Name", Example: "pgdata",
+		Desc: "Volume name of volume events (Actor.ID)."},
+	{ID: VolumeDriver, Name: "docker.volume.driver", Type: String, Display: "Volume Driver", Example: "local",
+		Desc: "Volume driver of volume events (attribute driver)."},
+}
+
+func init() {
+	if len(Table) != numFields {
+		panic(fmt.Sprintf("fields: table has %d entries, want %d", len(Table), numFields))
+	}
+	for i, f := range Table {
+		if f.ID != i {
+			panic(fmt.Sprintf("fields: %s has id %d at index %d", f.Name, f.ID, i))
+		}
+	}
+}
+
+// Sink receives extracted values. It must copy them before returning:
+// they alias the parsed event. Adding nothing means "no value".
+type Sink interface {
+	String(s string)
+	Uint64(v uint64)
+}
+
+// ErrUnknownField is returned for a field id outside the table.
+type ErrUnknownField struct{ ID uint64 }
+
+func (e ErrUnknownField) Error() string {
+	return fmt.Sprintf("unknown field id %d (the plugin has %d fields)", e.ID, numFields)
+}
+
+// errMissingArg is returned for docker.attributes without [KEY].
+var errMissingArg = fmt.Errorf("field docker.attributes requires an attribute key argument, e.g. docker.attributes[com.docker.compose.project]")
+
+// Extract hands the value(s) of field id for e to out. arg is the key
+// argument (docker.attributes[KEY]); argPresent tells whether one was given.
+func Extract(id uint64, arg string, argPresent bool, e *event.Event, out Sink) error {
+	switch id {
+	case Status:
+		putStr(out, e.Status())
+	case ID:
+		putStr(out, e.ID())
+	case From:
+		putStr(out, e.From())
+	case EvtType:
+		putStr(out, e.Type())
+	case Action:
+		putStr(out, e.Action())
+	case StackNamespace:
+		putStr(out, e.Attr("com.docker.stack.namespace"))
+	case NodeID:
+		putStr(out, e.Attr("com.docker.swarm.node.id"))
+	case SwarmTask:
+		putStr(out, e.Attr("com.docker.swarm.task"))
+	case SwarmTaskID:
+		putStr(out, e.Attr("com.docker.swarm.task.id"))
+	case SwarmTaskName:
+		putStr(out, e.Attr("com.docker.swarm.task.name"))
+	case SwarmServiceName:
+		putStr(out, e.Attr("com.docker.swarm.service.name"))
+	case NodeStateNew:
+		putStr(out, e.Attr("state.new"))
+	case NodeStateOld:
+		putStr(out, e.Attr("state.old"))
+	case AttrContainer:
+		putStr(out, e.Attr("container"))
+	case AttrImage:
+		putStr(out, e.Attr("image"))
+	case AttrName:
+		putStr(out, e.Attr("name"))
+	case AttrType:
+		putStr(out, e.Attr("type"))
+	case AttrExitCode:
+		putStr(out, e.ExitCode())
+	case AttrSignal:
+		putStr(out, e.Attr("signal"))
+	case Scope:
+		putStr(out, e.Scope())
+	case ActorID:
+		putStr(out, e.ActorID())
+	case Time:
+		if ns, ok := e.TimeNano(); ok {
+			out.Uint64(ns)
+		}
+	case Attributes:
+		if !argPresent || arg == "" {
+			return errMissingArg
+		}
+		putStr(out, e.Attr(arg))
+	case ActionName:
+		putStr(out, e.ActionName())
+	case ActionArgs:
+		putStr(out, e.ActionArgs())
+	case ExecCmdline:
+		if isType(e, "container") {
+			if n := e.ActionName(); n.OK && (n.S == "exec_create" || n.S == "exec_start") {
+				putStr(out, e.ActionArgs())
+			}
+		}
+	case ExecID:
+		if isType(e, "container") {
+			putStr(out, e.Attr("execID"))
+		}
+	case ContainerID:
+		switch {
+		case isType(e, "container"):
+			putStr(out, e.ActorID())
+		case isType(e, "network"), isType(e, "volume"):
+			putStr(out, e.Attr("container"))
+		}
+	case ContainerName:
+		if isType(e, "container") {
+			putStr(out, e.Attr("name"))
+		}
+	case ContainerImage:
+		if isType(e, "container") {
+			putStr(out, e.Attr("image"))
+		}
+	case ContainerExitCode:
+		if isType(e, "container") {
+			if v := e.ExitCode(); v.OK {
+				if n, err := strconv.ParseUint(strings.TrimSpace(v.S), 10, 64); err == nil {
+					out.Uint64(n)
+				} else if n, err := strconv.ParseInt(strings.TrimSpace(v.S), 10, 64); err == nil {
+					// A negative code (a daemon-side failure, e.g. -1) wraps
+					// like Falco's own uint64 conversions; keep it visible.
+					out.Uint64(uint64(n))
+				}
+			}
+		}
+	case ContainerSignal:
+		if isType(e, "container") {
+			putStr(out, e.Attr("signal"))
+		}
+	case ImageName:
+		if isType(e, "image") {
+			if ref, ok := imageRef(e); ok {
+				putStr(out, event.Str{S: RefName(ref), OK: true})
+			}
+		}
+	case ImageTag:
+		if isType(e, "image") {
+			if ref, ok := imageRef(e); ok {
+				if tag := RefTag(ref); tag != "" {
+					out.String(tag)
+				}
+			}
+		}
+	case NetworkID:
+		if isType(e, "network") {
+			putStr(out, e.ActorID())
+		}
+	case NetworkName:
+		if isType(e, "network") {
+			putStr(out, e.Attr("name"))
+		}
+	case NetworkDriver:
+		if isType(e, "network") {
+			putStr(out, e.Attr("type"))
+		}
+	case VolumeName:
+		if isType(e, "volume") {
+			putStr(out, e.ActorID())
+		}
+	case VolumeDriver:
+		if isType(e, "volume") {
+			putStr(out, e.Attr("driver"))
+		}
+	default:
+		return ErrUnknownField{ID: id}
+	}
+	return nil
+}
+
+func putStr(out Sink, v event.Str) {
+	if v.OK {
+		out.String(v.S)
+	}
+}
+
+func isType(e *event.Event, t string) bool {
+	v := e.Type()
+	return v.OK && v.S == t
+}
+
+// imageRef picks the image reference an image event names: Actor.ID when it
+// is a reference (pull and push events use the reference as the id), else
+// the name attribute (tag, untag, delete, save... carry the image id as
+// Actor.ID and the reference in name). An image id (sha256:...) alone is not
+// a reference.
+func imageRef(e *event.Event) (string, bool) {
+	if id := e.ActorID(); id.OK && id.S != "" && !isImageID(id.S) {
+		return id.S, true
+	}
+	if n := e.Attr("name"); n.OK && n.S != "" && !isImageID(n.S) {
+		return n.S, true
+	}
+	return "", false
+}
+
+func isImageID(s string) bool {
+	return strings.HasPrefix(s, "sha256:")
+}
+
+// RefName returns the repository part of an image reference: without
+// @digest and without :tag (a colon inside the registry host:port part is
+// not a tag separator).
+func RefName(ref string) string {
+	if i := strings.IndexByte(ref, '@'); i >= 0 {
+		ref = ref[:i]
+	}
+	if i := strings.LastIndexByte(ref, ':'); i >= 0 && !strings.Contains(ref[i+1:], "/") {
+		ref = ref[:i]
+	}
+	return ref
+}
+
+// RefTag returns the tag of an image reference, or "" when it has none.
+func RefTag(ref string) string {
+	if i := strings.IndexByte(ref, '@'); i >= 0 {
+		ref = ref[:i]
+	}
+	if i := strings.LastIndexByte(ref, ':'); i >= 0 && !strings.Contains(ref[i+1:], "/") {
+		return ref[i+1:]
+	}
+	return ""
+}
