@@ -8,6 +8,8 @@ require (
 )
 
 require (
+	github.com/docker/docker v28.5.2+incompatible // indirect
 	github.com/tidwall/match v1.1.1 // indirect
 	github.com/tidwall/pretty v1.2.0 // indirect
+	gopkg.in/yaml.v3 v3.0.1 // indirect
 )
