@@ -252,6 +252,10 @@ func (o *option) decode(raw json.RawMessage) (any, error) {
 	switch o.kind {
 	case kindInt:
 		var n json.Number
+		// json.Number also accepts a quoted number ("10"): refuse strings.
+		if len(raw) > 0 && raw[0] == '"' {
+			return nil, fmt.Errorf("expected an integer, got %s", describe(raw))
+		}
 		if err := json.Unmarshal(raw, &n); err != nil {
 			return nil, fmt.Errorf("expected an integer, got %s", describe(raw))
 		}

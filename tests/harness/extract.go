@@ -1,0 +1,256 @@
+package harness
+
+/*
+#include <stdlib.h>
+#include <string.h>
+#include "harness.h"
+*/
+import "C"
+
+import (
+	"unsafe"
+)
+
+// EventStore holds events in C memory the way Falco holds the event it is
+// processing: a copy of the plugin's batch event with the plugin id
+// parameter filled in, an event number, and the source name. Free it when
+// done.
+type EventStore struct {
+	inputs *C.ss_plugin_event_input // [cap]
+	bufs   []unsafe.Pointer
+	src    *C.char
+	n, cap int
+}
+
+// NewEventStore allocates room for capacity events of source src.
+func NewEventStore(capacity int, src string) *EventStore {
+	return &EventStore{
+		inputs: (*C.ss_plugin_event_input)(C.calloc(C.size_t(capacity), C.sizeof_ss_plugin_event_input)),
+		src:    C.CString(src),
+		cap:    capacity,
+	}
+}
+
+// Len is the number of stored events.
+func (s *EventStore) Len() int { return s.n }
+
+// AddRaw copies a batch event (plugin id filled in) with event number num.
+func (s *EventStore) AddRaw(r RawEvent, pluginID uint32, num uint64) int {
+	size := uint32(r.ptr.len)
+	buf := C.malloc(C.size_t(size))
+	C.h_copy_event(r.ptr, C.uint32_t(pluginID), buf, C.uint32_t(size))
+	return s.add(buf, num)
+}
+
+// AddBytes stores an arbitrary event image (e.g. a hostile one built by a
+// test) with event number num; srcOverride, if not nil, replaces the source.
+func (s *EventStore) AddBytes(raw []byte, num uint64) int {
+	buf := C.malloc(C.size_t(len(raw) + 1))
+	copy(unsafe.Slice((*byte)(buf), len(raw)), raw)
+	return s.add(buf, num)
+}
+
+func (s *EventStore) add(buf unsafe.Pointer, num uint64) int {
+	if s.n == s.cap {
+		panic("harness: event store full")
+	}
+	in := s.input(s.n)
+	in.evt = (*C.ss_plugin_event)(buf)
+	in.evtnum = C.uint64_t(num)
+	in.evtsrc = s.src
+	s.bufs = append(s.bufs, buf)
+	s.n++
+	return s.n - 1
+}
+
+// SetSource sets event k's source name (nil source when src is "").
+func (s *EventStore) SetSource(k int, src string) {
+	in := s.input(k)
+	if src == "" {
+		in.evtsrc = nil
+		return
+	}
+	c := C.CString(src)
+	s.bufs = append(s.bufs, unsafe.Pointer(c))
+	in.evtsrc = c
+}
+
+// SetNum sets event k's event number.
+func (s *EventStore) SetNum(k int, num uint64) { s.input(k).evtnum = C.uint64_t(num) }
+
+func (s *EventStore) input(k int) *C.ss_plugin_event_input {
+	return (*C.ss_plugin_event_input)(unsafe.Add(unsafe.Pointer(s.inputs), uintptr(k)*C.sizeof_ss_plugin_event_input))
+}
+
+// Free releases the C memory.
+func (s *EventStore) Free() {
+	for _, b := range s.bufs {
+		C.free(b)
+	}
+	s.bufs = nil
+	C.free(unsafe.Pointer(s.inputs))
+	C.free(unsafe.Pointer(s.src))
+	s.inputs, s.src, s.n = nil, nil, 0
+}
+
+// Request is one field to extract.
+type Request struct {
+	ID      uint32
+	Name    string
+	Type    uint32
+	Arg     string
+	HasArg  bool
+	IsList  bool
+	ArgIdx  uint64
+	Garbage bool // leave res/res_len as garbage before the call, to check the plugin sets them
+}
+
+// Value is one extracted result.
+type Value struct {
+	Present bool // res_len > 0
+	Strs    []string
+	U64s    []uint64
+}
+
+// ExtractResult is what one plugin_extract_fields call produced.
+type ExtractResult struct {
+	RC      int32
+	Values  []Value
+	Offsets [][2]uint32 // when offsets were requested
+}
+
+// Extract calls plugin_extract_fields once for event k with all reqs, and
+// copies the results out before returning.
+func (p *Plugin) Extract(s State, store *EventStore, k int, reqs []Request, withOffsets bool) ExtractResult {
+	n := len(reqs)
+	fields := (*C.ss_plugin_extract_field)(C.calloc(C.size_t(n+1), C.sizeof_ss_plugin_extract_field))
+	defer C.free(unsafe.Pointer(fields))
+	flds := unsafe.Slice(fields, n+1)
+	var cstrs []unsafe.Pointer
+	defer func() {
+		for _, c := range cstrs {
+			C.free(c)
+		}
+	}()
+	for i, r := range reqs {
+		f := &flds[i]
+		name := C.CString(r.Name)
+		cstrs = append(cstrs, unsafe.Pointer(name))
+		f.field_id = C.uint32_t(r.ID)
+		f.field = name
+		f.ftype = C.uint32_t(r.Type)
+		if r.HasArg {
+			a := C.CString(r.Arg)
+			cstrs = append(cstrs, unsafe.Pointer(a))
+			f.arg_key = a
+			f.arg_present = 1
+			f.arg_index = C.uint64_t(r.ArgIdx)
+		}
+		if r.IsList {
+			f.flist = 1
+		}
+		if r.Garbage {
+			f.res_len = 0xdeadbeef
+		}
+	}
+	var offs *C.ss_plugin_extract_value_offsets
+	if withOffsets {
+		offs = (*C.ss_plugin_extract_value_offsets)(C.calloc(1, C.sizeof_ss_plugin_extract_value_offsets))
+		defer C.free(unsafe.Pointer(offs))
+	}
+	rc := int32(C.h_extract(C.uintptr_t(s), store.input(k), C.uint32_t(n), fields, offs))
+	res := ExtractResult{RC: rc}
+	if rc != Success {
+		return res
+	}
+	res.Values = make([]Value, n)
+	for i, r := range reqs {
+		f := &flds[i]
+		cnt := int(f.res_len)
+		if cnt == 0 {
+			continue
+		}
+		v := Value{Present: true}
+		resPtr := *(*unsafe.Pointer)(unsafe.Pointer(&f.res))
+		switch r.Type {
+		case TypeString:
+			for _, sp := range unsafe.Slice((**C.char)(resPtr), cnt) {
+				v.Strs = append(v.Strs, C.GoString(sp))
+			}
+		default:
+			v.U64s = append(v.U64s, unsafe.Slice((*uint64)(resPtr), cnt)...)
+		}
+		res.Values[i] = v
+	}
+	if withOffsets && offs.start != nil && offs.length != nil {
+		st := unsafe.Slice(offs.start, n)
+		ln := unsafe.Slice(offs.length, n)
+		for i := 0; i < n; i++ {
+			res.Offsets = append(res.Offsets, [2]uint32{uint32(st[i]), uint32(ln[i])})
+		}
+	}
+	return res
+}
+
+// EventToString calls plugin_event_to_string for event k.
+func (p *Plugin) EventToString(s State, store *EventStore, k int) string {
+	return goStr(C.h_event_to_string(C.uintptr_t(s), store.input(k)))
+}
+
+// BenchFields is a prebuilt C request array for the extraction benchmark.
+type BenchFields struct {
+	fields *C.ss_plugin_extract_field
+	n      int
+	cstrs  []unsafe.Pointer
+}
+
+// NewBenchFields builds the request array once.
+func NewBenchFields(reqs []Request) *BenchFields {
+	b := &BenchFields{n: len(reqs)}
+	b.fields = (*C.ss_plugin_extract_field)(C.calloc(C.size_t(len(reqs)+1), C.sizeof_ss_plugin_extract_field))
+	flds := unsafe.Slice(b.fields, len(reqs))
+	for i, r := range reqs {
+		name := C.CString(r.Name)
+		b.cstrs = append(b.cstrs, unsafe.Pointer(name))
+		flds[i].field_id = C.uint32_t(r.ID)
+		flds[i].field = name
+		flds[i].ftype = C.uint32_t(r.Type)
+		if r.HasArg {
+			a := C.CString(r.Arg)
+			b.cstrs = append(b.cstrs, unsafe.Pointer(a))
+			flds[i].arg_key = a
+			flds[i].arg_present = 1
+		}
+	}
+	return b
+}
+
+// Free releases the C memory.
+func (b *BenchFields) Free() {
+	for _, c := range b.cstrs {
+		C.free(c)
+	}
+	C.free(unsafe.Pointer(b.fields))
+}
+
+// BenchExtract runs rounds × every stored event × fields in a C loop: one
+// field per call (onePerCall) or all fields in one call.
+func (p *Plugin) BenchExtract(s State, store *EventStore, f *BenchFields, rounds uint64, onePerCall bool) int32 {
+	one := C.int(0)
+	if onePerCall {
+		one = 1
+	}
+	return int32(C.h_bench_extract(C.uintptr_t(s), store.inputs, C.uint32_t(store.n), f.fields, C.uint32_t(f.n), C.uint64_t(rounds), one))
+}
+
+// BenchNextBatch calls plugin_next_batch calls times in a C loop and returns
+// the last return code and the events delivered.
+func (p *Plugin) BenchNextBatch(s State, i Instance, calls uint64) (int32, uint64) {
+	var events C.uint64_t
+	rc := C.h_bench_next_batch(C.uintptr_t(s), C.uintptr_t(i), C.uint64_t(calls), &events)
+	return int32(rc), uint64(events)
+}
+
+// BenchEmpty calls an exported function that does nothing (plugin_get_id)
+// calls times in a C loop: the floor of any ABI call.
+func (p *Plugin) BenchEmpty(calls uint64) uint64 { return uint64(C.h_bench_empty(C.uint64_t(calls))) }
