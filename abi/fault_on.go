@@ -9,8 +9,6 @@ import "C"
 
 import (
 	"sync"
-
-	"github.com/falcosecurity/plugin-sdk-go/pkg/ptr"
 )
 
 // This file is compiled only with -tags faultinject, into the test-only
@@ -26,7 +24,7 @@ var (
 //export docker_test_set_fault
 func docker_test_set_fault(point *C.char) {
 	faultMu.Lock()
-	faultAt = string([]byte(ptr.GoString(point)))
+	faultAt = C.GoString(point)
 	faultMu.Unlock()
 }
 

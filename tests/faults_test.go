@@ -1,0 +1,171 @@
+package tests
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/falco-docker/docker-plugin/tests/harness"
+)
+
+// TestPanicContainment builds the plugin with -tags faultinject (which
+// exports docker_test_set_fault and panics at the named entry point) and
+// runs TestFaultChild in a fresh process with it: one plugin per process,
+// and a panic that escaped would kill that process, which this test sees.
+func TestPanicContainment(t *testing.T) {
+	needDocker(t)
+	if os.Getenv("HARNESS_FAULT_CHILD") != "" {
+		t.Skip("child process")
+	}
+	so := filepath.Join(buildDir, "libdocker-faults.so")
+	if err := buildPlugin(so, "-tags", "faultinject"); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestFaultChild$", "-test.v", "-test.count=1")
+	cmd.Env = append(os.Environ(), "HARNESS_FAULT_CHILD=1", "DOCKER_PLUGIN_SO="+so, "HARNESS_PLUGIN=")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("fault child failed (a panic escaping the plugin kills the process): %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "--- PASS: TestFaultChild") {
+		t.Fatalf("fault child did not run:\n%s", out)
+	}
+	t.Logf("fault child: %d panics contained, process survived", strings.Count(string(out), "contained a panic in"))
+}
+
+// TestFaultChild injects a panic into each entry point in turn.
+func TestFaultChild(t *testing.T) {
+	if os.Getenv("HARNESS_FAULT_CHILD") == "" {
+		t.Skip("runs only as TestPanicContainment's child")
+	}
+	if err := plug.SetFault(""); err != nil {
+		t.Fatal(err)
+	}
+	path := fixture(t, "replay.jsonl")
+	const cfg = `{"logLevel":"error"}`
+	arm := func(p string) {
+		if err := plug.SetFault(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantPanic := func(entry, msg string) {
+		t.Helper()
+		if !strings.Contains(msg, "injected fault at "+entry) || !strings.Contains(msg, "panic") {
+			t.Errorf("%s: last error %q should carry the panic", entry, msg)
+		}
+	}
+
+	// init
+	arm("init")
+	s, rc := plug.Init(cfg)
+	if rc != harness.Failure {
+		t.Errorf("init: rc=%d, want failure", rc)
+	}
+	wantPanic("init", plug.LastError(s))
+	plug.Destroy(s)
+	arm("")
+
+	s = initOK(t, cfg)
+
+	// open
+	arm("open")
+	if _, rc := plug.Open(s, fileURI(path)); rc != harness.Failure {
+		t.Errorf("open: rc=%d, want failure", rc)
+	}
+	wantPanic("open", plug.LastError(s))
+	arm("")
+
+	i := openOK(t, s, fileURI(path))
+
+	// next_batch
+	arm("next_batch")
+	if evts, rc := plug.NextBatch(s, i); rc != harness.Failure || len(evts) != 0 {
+		t.Errorf("next_batch: rc=%d with %d events, want failure with 0", rc, len(evts))
+	}
+	wantPanic("next_batch", plug.LastError(s))
+	arm("")
+
+	// Recover: the instance still works.
+	store := harness.NewEventStore(256, "docker")
+	defer store.Free()
+	raw, rc := plug.NextBatchRaw(s, i)
+	if rc != harness.Success && rc != harness.EOF || len(raw) == 0 {
+		t.Fatalf("next_batch after a contained panic: rc=%d, %d events", rc, len(raw))
+	}
+	store.AddRaw(raw[0], 5, 1)
+
+	// extract
+	id, f := fieldByName(t, mustFields(t), "docker.type")
+	req := []harness.Request{{ID: id, Name: f.Name, Type: harness.TypeString}}
+	arm("extract")
+	if res := plug.Extract(s, store, 0, req, false); res.RC != harness.Failure {
+		t.Errorf("extract: rc=%d, want failure", res.RC)
+	}
+	wantPanic("extract", plug.LastError(s))
+	arm("")
+	if res := plug.Extract(s, store, 0, req, false); res.RC != harness.Success || res.Values[0].Strs[0] != "container" {
+		t.Errorf("extract after a contained panic: %+v", res)
+	}
+
+	// event_to_string: no failure code in the API; the string carries it.
+	arm("event_to_string")
+	wantPanic("event_to_string", plug.EventToString(s, store, 0))
+	arm("")
+
+	// progress
+	arm("progress")
+	_, str := plug.Progress(s, i)
+	wantPanic("progress", str)
+	arm("")
+
+	// list_open_params
+	arm("list_open_params")
+	if _, rc := plug.ListOpenParams(s); rc != harness.Failure {
+		t.Errorf("list_open_params: rc=%d, want failure", rc)
+	}
+	wantPanic("list_open_params", plug.LastError(s))
+	arm("")
+
+	// get_metrics: no error channel, zero metrics.
+	arm("get_metrics")
+	if m := plug.Metrics(s); len(m) != 0 {
+		t.Errorf("get_metrics under a panic returned %d metrics", len(m))
+	}
+	arm("")
+	if m := plug.MetricsMap(s); m["panics"] < 8 {
+		t.Errorf("panics metric = %d, want >= 8", m["panics"])
+	}
+
+	// close (void): the process survives, the last error carries it.
+	i2 := func() harness.Instance {
+		i2, rc := plug.Open(s, fileURI(path))
+		if rc != harness.Success {
+			t.Fatalf("open: %s", plug.LastError(s))
+		}
+		return i2
+	}()
+	arm("close")
+	plug.Close(s, i2)
+	arm("")
+	wantPanic("close", plug.LastError(s))
+
+	// destroy (void): the process survives.
+	s2 := initOK(t, cfg)
+	_ = s2
+	arm("destroy")
+	s3, rc := plug.Init(cfg)
+	if rc != harness.Success {
+		t.Fatal(plug.LastError(s3))
+	}
+	plug.Destroy(s3)
+	arm("")
+
+	// Everything still works after all that.
+	s4 := initOK(t, cfg)
+	i4 := openOK(t, s4, fileURI(path))
+	if evts, rc := plug.NextBatch(s4, i4); len(evts) == 0 || (rc != harness.Success && rc != harness.EOF) {
+		t.Errorf("after the fault tour: rc=%d, %d events", rc, len(evts))
+	}
+}
