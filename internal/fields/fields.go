@@ -33,8 +33,8 @@ type Field struct {
 	Type        Type
 	Display     string
 	Desc        string
-	ArgRequired bool   // the field takes a required [KEY] argument
-	ArgIsKey    bool   // the argument is a key (docker.attributes[KEY])
+	ArgRequired bool // the field takes a required [KEY] argument
+	ArgIsKey    bool // the argument is a key (docker.attributes[KEY])
 	Properties  []string
 	Example     string // an example value, for the README
 }
