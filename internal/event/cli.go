@@ -4,9 +4,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unsafe"
-
-	"github.com/tidwall/gjson"
 )
 
 // cliTimeLayout is the Docker CLI's jsonmessage.RFC3339NanoFixed: always
@@ -55,37 +52,10 @@ func (e *Event) AppendCLI(dst []byte, fallbackTS uint64, scratch []Attr) ([]byte
 
 // Probe is the source side's cheap look at a message: whether it is a JSON
 // object (valid) and its timestamp in nanoseconds (timeNano, else time * 1e9;
-// hasTS false when neither is a usable integer). It allocates nothing.
+// hasTS false when neither is a usable integer). One pass, no allocation
+// (see scanTop).
 func Probe(data []byte) (ts uint64, hasTS bool, valid bool) {
-	if len(data) == 0 {
-		return 0, false, false
-	}
-	js := unsafe.String(unsafe.SliceData(data), len(data))
-	i := 0
-	for i < len(js) && (js[i] == ' ' || js[i] == '\t' || js[i] == '\r' || js[i] == '\n') {
-		i++
-	}
-	if i == len(js) || js[i] != '{' || !gjson.Valid(js) {
-		return 0, false, false
-	}
-	var nano, sec int64
-	var hasNano, hasSec bool
-	gjson.Parse(js).ForEach(func(k, v gjson.Result) bool {
-		switch {
-		case strings.EqualFold(k.Str, "timeNano"):
-			nano, hasNano = integer(v)
-		case strings.EqualFold(k.Str, "time"):
-			sec, hasSec = integer(v)
-		}
-		return true
-	})
-	switch {
-	case hasNano:
-		return uint64(nano), true, true
-	case hasSec && sec <= maxSec:
-		return uint64(sec) * 1e9, true, true
-	}
-	return 0, false, true
+	return scanTop(data)
 }
 
 // FormatNano renders ns like the CLI's timestamps (for tests and logs).

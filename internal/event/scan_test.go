@@ -1,0 +1,100 @@
+package event
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/tidwall/gjson"
+)
+
+// reference is the slow, obviously right version of scanTop: encoding/json
+// validity, an object at the top, and gjson for the timestamps.
+func reference(data []byte) (uint64, bool, bool) {
+	if !json.Valid(data) {
+		return 0, false, false
+	}
+	root := gjson.ParseBytes(data)
+	if !root.IsObject() {
+		return 0, false, false
+	}
+	var nano, sec int64
+	var hasNano, hasSec bool
+	root.ForEach(func(k, v gjson.Result) bool {
+		switch {
+		case strings.EqualFold(k.Str, "timeNano"):
+			nano, hasNano = integer(v)
+		case strings.EqualFold(k.Str, "time"):
+			sec, hasSec = integer(v)
+		}
+		return true
+	})
+	switch {
+	case hasNano:
+		return uint64(nano), true, true
+	case hasSec && sec <= maxSec:
+		return uint64(sec) * 1e9, true, true
+	}
+	return 0, false, true
+}
+
+var scanCases = []string{
+	`{}`, ` { } `, `{"a":1}`, `{"timeNano":1644314336370816183,"time":1644314336}`, `{"time":1644314336}`,
+	`{"TIMENANO":5}`, `{"timeNano":"5","time":7}`, `{"timeNano":-5}`, `{"timeNano":1.5}`, `{"timeNano":1e9}`,
+	`{"timeNano":99999999999999999999}`, `{"time":9223372036854775807}`, `{"timeNano":1,"timeNano":2}`,
+	`{"a":[1,2,{"b":null,"c":[true,false]}],"s":"x\"y\\z\/\b\f\n\r\t\u00e9"}`, `{"a":"\u00g0"}`, `{"a":"\x"}`,
+	"{\"a\":\"\x01\"}", `{"a":01}`, `{"a":-}`, `{"a":1.}`, `{"a":1e}`, `{"a":.5}`, `{"a":tru}`, `{"a":nul}`,
+	`{"a":1,}`, `{,}`, `{"a"}`, `{"a":1 "b":2}`, `[1]`, `"x"`, `1`, `null`, ``, `   `, `{"a":1}}`, `{"a":1} x`,
+	`{"a":[}`, `{"a":{]}`, `{"a":"unterminated`, `{"a":1`, `{"a":"é ü 中"}`, "{\"a\":\"\xff\xfe\"}",
+	`{"Type":"container","Action":"exec_create: sh -c id","Actor":{"ID":"x","Attributes":{"name":"n"}},"scope":"local","time":1,"timeNano":1000000001}`,
+}
+
+func TestScanTopMatchesReference(t *testing.T) {
+	for _, c := range scanCases {
+		ts, has, ok := scanTop([]byte(c))
+		rts, rhas, rok := reference([]byte(c))
+		if ts != rts || has != rhas || ok != rok {
+			t.Errorf("scanTop(%q) = %d,%v,%v; reference %d,%v,%v", c, ts, has, ok, rts, rhas, rok)
+		}
+	}
+}
+
+func TestScanTopDepth(t *testing.T) {
+	deep := `{"a":` + strings.Repeat("[", maxDepth-1) + strings.Repeat("]", maxDepth-1) + `}`
+	if _, _, ok := scanTop([]byte(deep)); !ok {
+		t.Error("nesting within maxDepth must be valid")
+	}
+	tooDeep := `{"a":` + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + `}`
+	if _, _, ok := scanTop([]byte(tooDeep)); ok {
+		t.Error("nesting beyond maxDepth must be reported invalid")
+	}
+}
+
+func FuzzScanTop(f *testing.F) {
+	for _, c := range scanCases {
+		f.Add([]byte(c))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ts, has, ok := scanTop(data)
+		rts, rhas, rok := reference(data)
+		if ok && !rok {
+			t.Fatalf("scanTop accepts invalid JSON %q", data)
+		}
+		if !ok && rok && strings.Count(string(data), "[")+strings.Count(string(data), "{") < maxDepth {
+			t.Fatalf("scanTop rejects valid JSON %q", data)
+		}
+		// Escaped keys are compared raw (a deliberate simplification).
+		if ok && rok && !strings.Contains(string(data), `\`) && (ts != rts || has != rhas) {
+			t.Fatalf("scanTop(%q) ts %d,%v; reference %d,%v", data, ts, has, rts, rhas)
+		}
+	})
+}
+
+func BenchmarkScanTop(b *testing.B) {
+	line := []byte(`{"status":"start","id":"e327f1fa52a90d79421e416aed60e6de6872231f31101a1cc63401e90cef4bd6","from":"nginx:1.27","Type":"container","Action":"start","Actor":{"ID":"e327f1fa52a90d79421e416aed60e6de6872231f31101a1cc63401e90cef4bd6","Attributes":{"com.docker.compose.project":"proj","com.docker.compose.service":"web","com.docker.compose.version":"2.29.1","image":"nginx:1.27","name":"proj-web-1","org.opencontainers.image.source":"https://github.com/example/app"}},"scope":"local","time":1700000000,"timeNano":1700000000123456789}`)
+	b.SetBytes(int64(len(line)))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		scanTop(line)
+	}
+}

@@ -1,0 +1,205 @@
+package tests
+
+import (
+	"testing"
+	"time"
+
+	"github.com/falco-docker/docker-plugin/tests/harness"
+)
+
+// loadCorpusStore replays a generated corpus through the plugin and keeps
+// its events in a store, as Falco holds them for extraction.
+func loadCorpusStore(t testing.TB, s harness.State, n int) *harness.EventStore {
+	t.Helper()
+	path := writeCorpus(t, t.TempDir(), n)
+	i, rc := plug.Open(s, fileURI(path))
+	if rc != harness.Success {
+		t.Fatalf("open: %s", plug.LastError(s))
+	}
+	defer plug.Close(s, i)
+	store := harness.NewEventStore(n, "docker")
+	for {
+		raw, rc := plug.NextBatchRaw(s, i)
+		for _, r := range raw {
+			store.AddRaw(r, plug.ID(), uint64(store.Len()))
+		}
+		if rc == harness.EOF {
+			break
+		}
+		if rc != harness.Success && rc != harness.Timeout {
+			t.Fatalf("next_batch: %s", plug.LastError(s))
+		}
+	}
+	if store.Len() != n {
+		t.Fatalf("replayed %d events, want %d", store.Len(), n)
+	}
+	return store
+}
+
+// benchRequests: every field (docker.attributes with a label key).
+func benchRequests(t testing.TB) []harness.Request {
+	fields, err := plug.Fields()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reqs []harness.Request
+	for id, f := range fields {
+		r := harness.Request{ID: uint32(id), Name: f.Name, Type: typeCode(f.Type), IsList: f.IsList}
+		if f.Arg.IsRequired {
+			r.Arg, r.HasArg = "com.docker.compose.project", true
+		}
+		reqs = append(reqs, r)
+	}
+	return reqs
+}
+
+func allocs(m map[string]uint64) uint64 { return m["go_heap_allocs"] + m["go_heap_tiny_allocs"] }
+
+// TestZeroAllocHotPaths measures heap allocations inside the plugin's own
+// runtime (plugin_get_metrics exposes its allocation counters) over a steady
+// state of next_batch and of extraction of every field: the tolerance is a
+// small fixed number for the whole run, far below one per event.
+func TestZeroAllocHotPaths(t *testing.T) {
+	needDocker(t)
+	s := initOK(t, `{"logLevel":"error"}`)
+	const n = 20000
+	path := writeCorpus(t, t.TempDir(), n)
+
+	// The counter is live: opening an instance allocates (its read buffer).
+	before := allocs(plug.MetricsMap(s))
+	i, rc := plug.Open(s, fileURI(path))
+	if rc != harness.Success {
+		t.Fatal(plug.LastError(s))
+	}
+	plug.Close(s, i)
+	if allocs(plug.MetricsMap(s)) == before {
+		t.Fatal("go_heap_allocs did not move over an open/close: the measurement would prove nothing")
+	}
+
+	// next_batch: warm up with one replay, measure a second one.
+	replay := func() uint64 {
+		i, rc := plug.Open(s, fileURI(path))
+		if rc != harness.Success {
+			t.Fatal(plug.LastError(s))
+		}
+		defer plug.Close(s, i)
+		plug.BenchNextBatch(s, i, 1) // open-time lazy work
+		before := allocs(plug.MetricsMap(s))
+		rc, evts := plug.BenchNextBatch(s, i, 1<<20)
+		after := allocs(plug.MetricsMap(s))
+		if rc != harness.EOF || evts < n-200 {
+			t.Fatalf("replay: rc=%d after %d events", rc, evts)
+		}
+		return after - before
+	}
+	replay()
+	if a := replay(); a > 20 {
+		t.Errorf("next_batch: %d heap allocations for %d events (steady state must not allocate per event)", a, n)
+	} else {
+		t.Logf("next_batch: %d allocations over %d events", a, n)
+	}
+
+	// Extraction: every field, one per call, then all in one call.
+	store := loadCorpusStore(t, s, 2000)
+	defer store.Free()
+	f := harness.NewBenchFields(benchRequests(t))
+	defer f.Free()
+	for _, one := range []bool{true, false} {
+		plug.BenchExtract(s, store, f, 1, one) // warm-up: buffers reach their size
+		before := allocs(plug.MetricsMap(s))
+		if rc := plug.BenchExtract(s, store, f, 3, one); rc != harness.Success {
+			t.Fatalf("extract rc=%d: %s", rc, plug.LastError(s))
+		}
+		a := allocs(plug.MetricsMap(s)) - before
+		if a > 20 {
+			t.Errorf("extract (one per call %v): %d heap allocations for %d events x %d fields", one, a, 3*store.Len(), len(benchRequests(t)))
+		} else {
+			t.Logf("extract (one per call %v): %d allocations over %d events x %d fields", one, a, 3*store.Len(), len(benchRequests(t)))
+		}
+	}
+}
+
+// BenchmarkEmptyCall is the floor of any ABI call in this run.
+func BenchmarkEmptyCall(b *testing.B) {
+	needDocker(b)
+	b.ResetTimer()
+	plug.BenchEmpty(uint64(b.N))
+}
+
+func emptyCallNs() float64 {
+	const calls = 2_000_000
+	start := time.Now()
+	plug.BenchEmpty(calls)
+	return float64(time.Since(start).Nanoseconds()) / calls
+}
+
+// BenchmarkNextBatch: replay throughput through the ABI (batch 128,
+// realistic ~500-byte events with a few large-label ones); one op = one event.
+func BenchmarkNextBatch(b *testing.B) {
+	needDocker(b)
+	s := initOK(b, `{"batchSize":128,"logLevel":"error"}`)
+	const n = 200000
+	path := writeCorpus(b, b.TempDir(), n)
+	b.ResetTimer()
+	var total uint64
+	for total < uint64(b.N) {
+		b.StopTimer()
+		i, rc := plug.Open(s, fileURI(path))
+		if rc != harness.Success {
+			b.Fatal(plug.LastError(s))
+		}
+		b.StartTimer()
+		_, evts := plug.BenchNextBatch(s, i, 1<<30)
+		total += evts
+		b.StopTimer()
+		plug.Close(s, i)
+		b.StartTimer()
+	}
+	b.StopTimer()
+	el := b.Elapsed().Seconds()
+	b.ReportMetric(float64(total)/el, "events/s")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(total), "ns/event")
+}
+
+func benchExtract(b *testing.B, one bool) {
+	needDocker(b)
+	s := initOK(b, `{"logLevel":"error"}`)
+	store := loadCorpusStore(b, s, 1000)
+	defer store.Free()
+	reqs := benchRequests(b)
+	f := harness.NewBenchFields(reqs)
+	defer f.Free()
+	plug.BenchExtract(s, store, f, 1, one)
+	floor := emptyCallNs()
+	perRound := store.Len() * len(reqs)
+	rounds := b.N/perRound + 1
+	b.ResetTimer()
+	if rc := plug.BenchExtract(s, store, f, uint64(rounds), one); rc != harness.Success {
+		b.Fatalf("rc=%d: %s", rc, plug.LastError(s))
+	}
+	b.StopTimer()
+	nsField := float64(b.Elapsed().Nanoseconds()) / float64(rounds*perRound)
+	b.ReportMetric(nsField, "ns/field")
+	b.ReportMetric(floor, "ns/emptycall")
+	b.ReportMetric(nsField/floor, "x-floor")
+	b.ReportMetric(0, "ns/op")
+}
+
+// BenchmarkExtractEachField: one field per plugin_extract_fields call,
+// averaged over every field and every corpus event.
+func BenchmarkExtractEachField(b *testing.B) { benchExtract(b, true) }
+
+// BenchmarkExtractAllFields: all fields of an event in one call.
+func BenchmarkExtractAllFields(b *testing.B) { benchExtract(b, false) }
+
+// BenchmarkEventToString: plugin_event_to_string per event.
+func BenchmarkEventToString(b *testing.B) {
+	needDocker(b)
+	s := initOK(b, `{"logLevel":"error"}`)
+	store := loadCorpusStore(b, s, 1000)
+	defer store.Free()
+	b.ResetTimer()
+	for k := 0; k < b.N; k++ {
+		plug.EventToString(s, store, k%store.Len())
+	}
+}
