@@ -16,7 +16,7 @@ PUREPKGS := ./internal/... $(if $(wildcard rules/*.go),./rules/...)
 GOFILES := $(shell find . -name '*.go' -not -path './build/*')
 CFILES  := $(shell find abi tests/harness -name '*.[ch]')
 
-.PHONY: all clean test vet fmt-check unit harness run install rules bench fuzz
+.PHONY: all clean test vet fmt-check unit harness run install rules bench fuzz readme
 
 all: $(OUTPUT)
 
@@ -63,6 +63,10 @@ fuzz:
 # live from the local daemon by default, OPEN=file:///abs/events.jsonl replays.
 run: $(OUTPUT) build/plugin-run
 	./build/plugin-run -so ./$(OUTPUT) -open '$(OPEN)' -config '$(CONFIG)'
+
+# README's field and init config tables, from the built plugin.
+readme: $(OUTPUT)
+	$(GO) run ./tests/cmd/readme -so ./$(OUTPUT) -readme README.md
 
 install: $(OUTPUT)
 	install -d $(DESTDIR)
