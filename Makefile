@@ -16,7 +16,7 @@ PUREPKGS := ./internal/... $(if $(wildcard rules/*.go),./rules/...)
 GOFILES := $(shell find . -name '*.go' -not -path './build/*')
 CFILES  := $(shell find abi tests/harness -name '*.[ch]')
 
-.PHONY: all clean test vet fmt-check unit harness run install rules bench fuzz readme
+.PHONY: all clean test vet fmt-check unit harness run install rules bench fuzz readme profile
 
 all: $(OUTPUT)
 
@@ -63,6 +63,14 @@ fuzz:
 # live from the local daemon by default, OPEN=file:///abs/events.jsonl replays.
 run: $(OUTPUT) build/plugin-run
 	./build/plugin-run -so ./$(OUTPUT) -open '$(OPEN)' -config '$(CONFIG)'
+
+# Profile the plugin's own runtime (pprofAddr) under a replay+extraction
+# workload driven through the ABI; profiles land in build/profile/.
+profile: $(OUTPUT)
+	@mkdir -p build/profile
+	PROFILE_OUT=$(CURDIR)/build/profile DOCKER_PLUGIN_SO=$(CURDIR)/$(OUTPUT) $(GO) test -count=1 -run '^TestProfileWorkload$$' ./tests/
+	$(GO) tool pprof -top -nodecount=25 $(OUTPUT) build/profile/cpu.prof
+	@echo "profiles: build/profile/cpu.prof build/profile/heap.prof"
 
 # README's field and init config tables, from the built plugin.
 readme: $(OUTPUT)
