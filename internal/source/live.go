@@ -1,15 +1,696 @@
 package source
 
-import "fmt"
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
 
-// openLive opens the live daemon source. Not implemented yet (issue 3): the
-// endpoint is validated so that the error is about the missing feature, not
-// the input.
-func openLive(endpoint string, env Env) (Source, error) {
-	return nil, fmt.Errorf("open params %q: the live Docker daemon source is not implemented yet; use file:///abs/path.jsonl to replay recorded events", endpoint)
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/versions"
+	"github.com/docker/docker/client"
+
+	"github.com/falco-docker/docker-plugin/internal/event"
+)
+
+// API versions the live source speaks. The version actually used is
+// negotiated per connection: the daemon's (from /_ping) capped at
+// MaxAPIVersion, so the plugin talks to Debian 12's engine (1.41) as well
+// as to Docker 29 (1.44 to 1.52) — the registry plugin pinned 1.43 and
+// could talk to neither. DOCKER_API_VERSION, Docker's own convention, pins
+// it instead.
+const (
+	MinAPIVersion = "1.41"
+	MaxAPIVersion = "1.52"
+)
+
+// Timeouts of one connection attempt. The event stream itself has none: it
+// is idle for as long as the daemon has nothing to say.
+const (
+	pingTimeout = 10 * time.Second
+	// fastOpenTimeout bounds plugin_open with failFast.
+	fastOpenTimeout = 5 * time.Second
+	// queueByteBudget bounds the bytes waiting in the queue, whatever
+	// queueSize and maxEventSize allow; beyond it events are dropped.
+	queueByteBudget = 64 << 20
+	// slotKeep is the largest buffer a queue slot keeps between uses; a
+	// larger event's buffer is released once delivered, so a burst of big
+	// events does not pin memory.
+	slotKeep = 8 << 10
+	// dedupeMax bounds the payload hashes remembered for the newest
+	// timestamp (events sharing one nanosecond).
+	dedupeMax = 64
+)
+
+// Live is the live source: the daemon's GET /events stream, read by its
+// own goroutine into a bounded queue that plugin_next_batch drains. The
+// daemon drops a subscriber that stops reading for about 100 ms, so the
+// reader never waits for Falco: a full queue drops (and counts) events.
+//
+// On a stream end or error the reader reconnects with jittered exponential
+// backoff and asks for since=<timeNano of the newest event it read>, so the
+// events the daemon published meanwhile (its in-memory buffer holds the
+// last 256) are delivered; the overlap at that exact timestamp is dropped
+// as duplicates. Live never returns ErrEOF.
+type Live struct {
+	env      Env
+	endpoint string // as the operator named it (or DOCKER_HOST / default)
+	opts     []client.Opt
+	useTLS   bool
+	pinned   bool   // DOCKER_API_VERSION is set: no negotiation
+	filters  string // Engine API filters JSON, "" for none
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	// Queue, shared with the reader.
+	mu       sync.Mutex
+	slots    []slot
+	head, n  int
+	bytes    int
+	dropping bool   // inside a run of drops (log once per run)
+	dropRun  uint64 // events dropped in the current run
+	notify   chan struct{}
+	timer    *time.Timer
+
+	status    atomic.Pointer[string]
+	delivered uint64 // events handed out (Falco's thread only)
+
+	// Reader-owned.
+	opened  time.Time
+	maxTS   uint64            // newest timestamp read
+	atMaxTS [dedupeMax]uint64 // payload hashes of the events at maxTS
+	nAtMax  int               //
+	seed    maphash.Seed      //
+	replay  bool              // after a reconnect, until an event newer than maxTS
+	rbuf    *bufio.Reader     //
+	failing bool              // the last attempt failed; clear the last error on success
 }
 
-// ListEndpoints returns the local daemon endpoints that exist on this host.
-func ListEndpoints() []Endpoint {
+type slot struct {
+	data []byte
+	ts   uint64
+}
+
+// LiveTarget is an endpoint resolved the way Docker's own tools resolve it.
+type LiveTarget struct {
+	// Host is the daemon URL: unix:///path or tcp://host:port.
+	Host string
+	// TLS is true when DOCKER_CERT_PATH (or DOCKER_TLS_VERIFY with the
+	// default ~/.docker) supplies TLS material.
+	TLS bool
+	// CertPath is the directory of ca.pem, cert.pem and key.pem.
+	CertPath string
+	// Verify is DOCKER_TLS_VERIFY: verify the daemon's certificate.
+	Verify bool
+}
+
+// ResolveLive applies Docker's environment conventions to an open params
+// value: empty means DOCKER_HOST, else unix:///var/run/docker.sock.
+// Secrets (TLS keys) come only from the files the environment names. The
+// result is validated: only unix:// and tcp:// endpoints, and plaintext
+// tcp:// to a non-loopback address is refused unless allowInsecure.
+func ResolveLive(params string, getenv func(string) string, allowInsecure bool) (LiveTarget, error) {
+	var t LiveTarget
+	host := strings.TrimSpace(params)
+	origin := "open params"
+	if host == "" {
+		host = getenv(client.EnvOverrideHost)
+		origin = "DOCKER_HOST"
+	}
+	if host == "" {
+		host = client.DefaultDockerHost
+		origin = "default"
+	}
+	t.Host = host
+	t.CertPath = getenv(client.EnvOverrideCertPath)
+	t.Verify = getenv(client.EnvTLSVerify) != ""
+	if t.CertPath == "" && t.Verify {
+		// The docker CLI's default when only DOCKER_TLS_VERIFY is set.
+		if home, err := os.UserHomeDir(); err == nil {
+			t.CertPath = filepath.Join(home, ".docker")
+		}
+	}
+	t.TLS = t.CertPath != ""
+
+	proto, addr, ok := strings.Cut(host, "://")
+	if !ok || addr == "" {
+		return t, fmt.Errorf("docker endpoint %q (%s): expected unix:///path.sock or tcp://host:port", shorten(host), origin)
+	}
+	switch strings.ToLower(proto) {
+	case "unix":
+		if !strings.HasPrefix(addr, "/") {
+			return t, fmt.Errorf("docker endpoint %q (%s): unix socket path must be absolute (unix:///var/run/docker.sock)", shorten(host), origin)
+		}
+		if strings.ContainsRune(addr, 0) {
+			return t, fmt.Errorf("docker endpoint %q (%s): path contains a NUL byte", shorten(host), origin)
+		}
+	case "tcp":
+		u, err := url.Parse("tcp://" + addr)
+		if err != nil {
+			return t, fmt.Errorf("docker endpoint %q (%s): malformed: %v", shorten(host), origin, err)
+		}
+		if u.Hostname() == "" || u.Port() == "" {
+			return t, fmt.Errorf("docker endpoint %q (%s): expected tcp://host:port", shorten(host), origin)
+		}
+		if u.User != nil {
+			return t, fmt.Errorf("docker endpoint %q (%s): credentials in the URL are not accepted; use TLS client certificates (DOCKER_CERT_PATH)", shorten(redactUser(host)), origin)
+		}
+		if !t.TLS && !allowInsecure && !isLoopback(u.Hostname()) {
+			return t, fmt.Errorf("docker endpoint %s (%s): refusing plaintext TCP to a non-loopback address (anyone on the path could read and forge events); set DOCKER_CERT_PATH/DOCKER_TLS_VERIFY for TLS, or init config allowInsecureTcp: true", host, origin)
+		}
+	case "ssh":
+		return t, fmt.Errorf("docker endpoint %q (%s): ssh:// needs the docker CLI's connection helper, which a plugin cannot run; forward the socket (ssh -L /tmp/docker.sock:/var/run/docker.sock) and use unix:///tmp/docker.sock", shorten(host), origin)
+	default:
+		return t, fmt.Errorf("docker endpoint %q (%s): unsupported scheme %q (expected unix or tcp)", shorten(host), origin, proto)
+	}
+	return t, nil
+}
+
+func redactUser(s string) string {
+	if i := strings.LastIndexByte(s, '@'); i >= 0 {
+		if j := strings.Index(s, "://"); j >= 0 && j < i {
+			return s[:j+3] + "***" + s[i:]
+		}
+	}
+	return s
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// clientOpts builds the docker client options for t: host, TLS from the
+// environment-named files (loaded here, so that a bad TLS setup fails at
+// open with a clear error), API version from DOCKER_API_VERSION.
+func (t LiveTarget) clientOpts(getenv func(string) string) []client.Opt {
+	opts := []client.Opt{client.WithHost(t.Host)}
+	if t.TLS {
+		opts = []client.Opt{tlsOpt(t), client.WithHost(t.Host)}
+	}
+	if v := getenv(client.EnvOverrideAPIVersion); v != "" {
+		opts = append(opts, client.WithVersion(v))
+	}
+	return opts
+}
+
+// tlsOpt loads ca.pem, cert.pem and key.pem from t.CertPath. Errors name
+// the files, never their contents.
+func tlsOpt(t LiveTarget) client.Opt {
+	return func(c *client.Client) error {
+		ca := filepath.Join(t.CertPath, "ca.pem")
+		cert := filepath.Join(t.CertPath, "cert.pem")
+		key := filepath.Join(t.CertPath, "key.pem")
+		for _, f := range []string{ca, cert, key} {
+			if _, err := os.Stat(f); err != nil {
+				return fmt.Errorf("TLS (DOCKER_CERT_PATH=%s): %s: %v", t.CertPath, filepath.Base(f), errors.Unwrap(err))
+			}
+		}
+		if err := client.WithTLSClientConfig(ca, cert, key)(c); err != nil {
+			return fmt.Errorf("TLS (DOCKER_CERT_PATH=%s): cannot load ca.pem/cert.pem/key.pem: %s", t.CertPath, sanitizeTLSError(err))
+		}
+		if !t.Verify {
+			if hc := c.HTTPClient(); hc != nil {
+				if tr, ok := hc.Transport.(*http.Transport); ok && tr.TLSClientConfig != nil {
+					tr.TLSClientConfig.InsecureSkipVerify = true
+				}
+			}
+		}
+		return nil
+	}
+}
+
+// sanitizeTLSError keeps the first line of a TLS loading error and cuts
+// anything that looks like PEM or base64 key material, so that no log,
+// error or metric ever echoes a secret.
+func sanitizeTLSError(err error) string {
+	s := err.Error()
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		s = s[:i]
+	}
+	if i := strings.Index(s, "-----"); i >= 0 {
+		s = s[:i] + "[redacted]"
+	}
+	// Long unbroken base64-ish runs are key material, not prose.
+	fields := strings.Fields(s)
+	for i, f := range fields {
+		if len(f) > 40 && !strings.ContainsAny(f, "/.:") {
+			fields[i] = "[redacted]"
+		}
+	}
+	return strings.Join(fields, " ")
+}
+
+// openLive opens the live daemon source named by params.
+func openLive(params string, env Env) (Source, error) {
+	return OpenLive(params, env, os.Getenv)
+}
+
+// OpenLive resolves params with getenv (Docker's conventions), builds the
+// docker client (TLS files are loaded now), and starts the reader. With
+// failFast, the daemon must answer a ping within a few seconds; otherwise
+// an unreachable daemon is retried in the background.
+func OpenLive(params string, env Env, getenv func(string) string) (*Live, error) {
+	t, err := ResolveLive(params, getenv, env.Config.AllowInsecureTCP)
+	if err != nil {
+		return nil, err
+	}
+	l := &Live{
+		env:      env,
+		endpoint: t.Host,
+		opts:     t.clientOpts(getenv),
+		useTLS:   t.TLS,
+		pinned:   getenv(client.EnvOverrideAPIVersion) != "",
+		done:     make(chan struct{}),
+		notify:   make(chan struct{}, 1),
+		seed:     maphash.MakeSeed(),
+		opened:   time.Now(),
+	}
+	if len(env.Config.Filters) > 0 {
+		args := filters.NewArgs()
+		for k, vs := range env.Config.Filters {
+			for _, v := range vs {
+				args.Add(k, v)
+			}
+		}
+		if l.filters, err = filters.ToJSON(args); err != nil {
+			return nil, fmt.Errorf("docker events filters: %w", err)
+		}
+	}
+	// Build one client now: a bad host or TLS setup fails plugin_open.
+	cli, err := client.NewClientWithOpts(l.opts...)
+	if err != nil {
+		return nil, fmt.Errorf("docker endpoint %s: %w", l.endpoint, err)
+	}
+	if env.Config.FailFast {
+		ctx, cancel := context.WithTimeout(context.Background(), fastOpenTimeout)
+		_, perr := cli.Ping(ctx)
+		cancel()
+		if perr != nil {
+			cli.Close()
+			return nil, fmt.Errorf("docker daemon %s is not reachable (failFast is set): %s", l.endpoint, perr)
+		}
+	}
+	cli.Close()
+
+	l.slots = make([]slot, env.Config.QueueSize)
+	l.timer = time.NewTimer(time.Hour)
+	l.timer.Stop()
+	l.rbuf = bufio.NewReaderSize(nil, max(64<<10, env.Config.MaxEventSize+2))
+	l.setStatus("connecting to " + l.endpoint)
+	l.ctx, l.cancel = context.WithCancel(context.Background())
+	go l.run()
+	return l, nil
+}
+
+func (l *Live) setStatus(s string) { l.status.Store(&s) }
+
+// run is the reader goroutine: connect, stream, and on any end reconnect
+// with backoff until Close.
+func (l *Live) run() {
+	defer close(l.done)
+	cfg := l.env.Config
+	minB := time.Duration(cfg.ReconnectMinMs) * time.Millisecond
+	maxB := time.Duration(cfg.ReconnectMaxMs) * time.Millisecond
+	backoff := minB
+	connections := 0
+	for {
+		connected, err := l.stream(connections)
+		if l.ctx.Err() != nil {
+			return
+		}
+		if connected {
+			connections++
+			backoff = minB
+		}
+		l.env.Counters.ConnectErrors.Add(1)
+		// Full jitter in [backoff/2, backoff]: many Falcos restarted with
+		// one daemon do not reconnect in lockstep.
+		delay := backoff/2 + rand.N(backoff/2+1)
+		if backoff < maxB {
+			backoff = min(backoff*2, maxB)
+		}
+		msg := fmt.Sprintf("docker daemon %s: %v; reconnecting in %s", l.endpoint, err, delay.Round(time.Millisecond))
+		l.setStatus("disconnected: " + msg)
+		l.env.Log.Warnf("%s", msg)
+		l.failing = true
+		if l.env.SetLastError != nil {
+			l.env.SetLastError(errors.New(msg))
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-l.ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// stream makes one connection and reads it to its end. connected reports
+// whether the daemon accepted the events request.
+func (l *Live) stream(previous int) (connected bool, err error) {
+	cli, err := client.NewClientWithOpts(l.opts...)
+	if err != nil {
+		return false, err
+	}
+	defer cli.Close()
+	pctx, cancel := context.WithTimeout(l.ctx, pingTimeout)
+	ping, err := cli.Ping(pctx)
+	cancel()
+	if err != nil {
+		return false, fmt.Errorf("ping: %w", err)
+	}
+	version := negotiate(ping.APIVersion, cli.ClientVersion(), l.pinned)
+
+	q := url.Values{}
+	if l.filters != "" {
+		q.Set("filters", l.filters)
+	}
+	since := l.maxTS
+	if since == 0 {
+		// Nothing read yet: deliver what happened since plugin_open
+		// (Falco often starts before the daemon).
+		since = uint64(l.opened.UnixNano())
+	}
+	q.Set("since", formatSince(since))
+	l.replay = l.maxTS != 0
+
+	u := l.eventsURL(cli.DaemonHost(), version, q)
+	req, err := http.NewRequestWithContext(l.ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return false, fmt.Errorf("events request: %w", err)
+	}
+	req.Header.Set("User-Agent", "falco-docker-plugin")
+	resp, err := cli.HTTPClient().Do(req)
+	if err != nil {
+		return false, fmt.Errorf("events: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return false, fmt.Errorf("events: %s", daemonError(resp))
+	}
+	if previous > 0 {
+		l.env.Counters.Reconnects.Add(1)
+		l.env.Log.Warnf("docker daemon %s: reconnected (API %s), resuming since %s", l.endpoint, version, event.FormatNano(since))
+	} else {
+		l.env.Log.Infof("docker daemon %s: connected (API %s)", l.endpoint, version)
+	}
+	l.setStatus(fmt.Sprintf("connected to %s (API %s)", l.endpoint, version))
+	if l.failing && l.env.SetLastError != nil {
+		l.env.SetLastError(nil)
+	}
+	l.failing = false
+	return true, l.read(resp.Body)
+}
+
+// negotiate picks the API version: DOCKER_API_VERSION when set (the
+// client's version then is that), else the daemon's, capped at
+// MaxAPIVersion. A daemon that does not say is assumed to be MinAPIVersion.
+func negotiate(daemon, clientVersion string, pinned bool) string {
+	if pinned {
+		return strings.TrimPrefix(clientVersion, "v")
+	}
+	if daemon == "" {
+		return MinAPIVersion
+	}
+	if versions.LessThan(MaxAPIVersion, daemon) {
+		return MaxAPIVersion
+	}
+	return daemon
+}
+
+func (l *Live) eventsURL(daemonHost, version string, q url.Values) string {
+	u := &url.URL{Scheme: "http", Path: "/v" + version + "/events", RawQuery: q.Encode()}
+	if l.useTLS {
+		u.Scheme = "https"
+	}
+	hu, err := client.ParseHostURL(daemonHost)
+	if err == nil && hu.Scheme == "tcp" {
+		u.Host = hu.Host
+		u.Path = strings.TrimSuffix(hu.Path, "/") + u.Path
+	} else {
+		// The transport dials the socket whatever the URL's host is.
+		u.Host = client.DummyHost
+	}
+	return u.String()
+}
+
+// daemonError renders a non-200 answer: the daemon's {"message": ...} when
+// it sent one, else the status.
+func daemonError(resp *http.Response) string {
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	var m struct {
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(body, &m) == nil && m.Message != "" {
+		return fmt.Sprintf("%s: %s", resp.Status, m.Message)
+	}
+	return resp.Status
+}
+
+func formatSince(ns uint64) string {
+	return fmt.Sprintf("%d.%09d", ns/1e9, ns%1e9)
+}
+
+// read consumes one stream: one JSON message per line (the daemon's
+// encoder terminates each with "\n").
+func (l *Live) read(body io.Reader) error {
+	br := l.rbuf
+	br.Reset(body)
+	maxSize := l.env.Config.MaxEventSize
+	skipping := false
+	for {
+		line, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			if !skipping {
+				l.env.Counters.Received.Add(1)
+				l.env.Counters.Oversize.Add(1)
+				l.env.Log.Warnf("docker daemon %s: event larger than maxEventSize %d, dropped", l.endpoint, maxSize)
+			}
+			skipping = true
+			continue
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return errors.New("event stream closed by the daemon")
+			}
+			return fmt.Errorf("event stream: %w", err)
+		}
+		if skipping {
+			skipping = false
+			continue
+		}
+		line = line[:len(line)-1]
+		if n := len(line); n > 0 && line[n-1] == '\r' {
+			line = line[:n-1]
+		}
+		if len(line) == 0 {
+			continue
+		}
+		l.accept(line, maxSize)
+	}
+}
+
+// accept validates, deduplicates and queues one message.
+func (l *Live) accept(line []byte, maxSize int) {
+	c := l.env.Counters
+	c.Received.Add(1)
+	if len(line) > maxSize {
+		c.Oversize.Add(1)
+		l.env.Log.Warnf("docker daemon %s: %d-byte event is larger than maxEventSize %d, dropped", l.endpoint, len(line), maxSize)
+		return
+	}
+	ts, hasTS, valid := event.Probe(line)
+	if !valid {
+		c.Malformed.Add(1)
+		l.env.Log.Warnf("docker daemon %s: message is not a JSON object, skipped", l.endpoint)
+		return
+	}
+	if !hasTS {
+		ts = uint64(time.Now().UnixNano())
+	}
+	h := maphash.Bytes(l.seed, line)
+	switch {
+	case ts > l.maxTS:
+		l.replay = false
+		l.maxTS = ts
+		l.atMaxTS[0] = h
+		l.nAtMax = 1
+	case ts == l.maxTS:
+		if l.replay {
+			for _, seen := range l.atMaxTS[:l.nAtMax] {
+				if seen == h {
+					c.Duplicates.Add(1)
+					return
+				}
+			}
+		}
+		if l.nAtMax < dedupeMax {
+			l.atMaxTS[l.nAtMax] = h
+			l.nAtMax++
+		}
+	}
+	l.push(line, ts)
+}
+
+// push queues a copy of line; a full queue drops it (counted, logged once
+// per run of drops). Never blocks on Falco.
+func (l *Live) push(line []byte, ts uint64) {
+	l.mu.Lock()
+	if l.n == len(l.slots) || l.bytes+len(line) > queueByteBudget {
+		l.env.Counters.Dropped.Add(1)
+		l.dropRun++
+		first := !l.dropping
+		l.dropping = true
+		l.mu.Unlock()
+		if first {
+			l.env.Log.Warnf("docker daemon %s: event queue full (queueSize %d): dropping events until Falco catches up", l.endpoint, len(l.slots))
+		}
+		return
+	}
+	s := &l.slots[(l.head+l.n)%len(l.slots)]
+	s.data = append(s.data[:0], line...)
+	s.ts = ts
+	l.n++
+	l.bytes += len(line)
+	var recovered uint64
+	if l.dropping {
+		recovered, l.dropping, l.dropRun = l.dropRun, false, 0
+	}
+	l.mu.Unlock()
+	if recovered > 0 {
+		l.env.Log.Warnf("docker daemon %s: event queue has room again; %d events were dropped", l.endpoint, recovered)
+	}
+	select {
+	case l.notify <- struct{}{}:
+	default:
+	}
+}
+
+// Next implements Source: drain the queue into b; with nothing queued,
+// wait up to wait for the reader. Never ErrEOF.
+func (l *Live) Next(b Batch, wait time.Duration) error {
+	deadline := time.Time{}
+	for {
+		if l.drain(b) > 0 {
+			return nil
+		}
+		if wait <= 0 {
+			return ErrTimeout
+		}
+		now := time.Now()
+		if deadline.IsZero() {
+			deadline = now.Add(wait)
+		}
+		left := deadline.Sub(now)
+		if left <= 0 {
+			return ErrTimeout
+		}
+		l.timer.Reset(left)
+		select {
+		case <-l.notify:
+			l.timer.Stop()
+		case <-l.timer.C:
+			if l.drain(b) > 0 {
+				return nil
+			}
+			return ErrTimeout
+		}
+	}
+}
+
+func (l *Live) drain(b Batch) int {
+	l.mu.Lock()
+	k := 0
+	for l.n > 0 && b.Len() < b.Cap() {
+		s := &l.slots[l.head]
+		b.Add(s.data, s.ts)
+		l.bytes -= len(s.data)
+		if cap(s.data) > slotKeep {
+			s.data = nil
+		}
+		l.head = (l.head + 1) % len(l.slots)
+		l.n--
+		k++
+	}
+	l.mu.Unlock()
+	l.delivered += uint64(k)
+	return k
+}
+
+// Progress implements Source: live sources have no end, so 0, with the
+// connection state.
+func (l *Live) Progress() (float64, string) {
+	return 0, fmt.Sprintf("%s; %d events", *l.status.Load(), l.delivered)
+}
+
+// Close stops the reader (cancelling its request) and waits for it.
+func (l *Live) Close() error {
+	l.cancel()
+	<-l.done
+	l.timer.Stop()
 	return nil
+}
+
+// ListEndpoints returns the local daemon endpoints that exist on this host,
+// as open params values: DOCKER_HOST when set, Docker's default socket,
+// rootless Docker, and Podman's rootful and rootless sockets.
+func ListEndpoints() []Endpoint {
+	return listEndpoints(os.Getenv, isSocket)
+}
+
+func isSocket(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode()&os.ModeSocket != 0
+}
+
+func listEndpoints(getenv func(string) string, exists func(string) bool) []Endpoint {
+	var out []Endpoint
+	seen := map[string]bool{}
+	add := func(value, desc string) {
+		if !seen[value] {
+			seen[value] = true
+			out = append(out, Endpoint{Value: value, Desc: desc})
+		}
+	}
+	if h := getenv(client.EnvOverrideHost); h != "" {
+		if _, err := ResolveLive(h, getenv, true); err == nil {
+			add(h, "Docker daemon named by DOCKER_HOST")
+		}
+	}
+	candidates := []struct{ path, desc string }{
+		{"/var/run/docker.sock", "Docker Engine (rootful, default socket)"},
+	}
+	if xdg := getenv("XDG_RUNTIME_DIR"); strings.HasPrefix(xdg, "/") {
+		candidates = append(candidates,
+			struct{ path, desc string }{filepath.Join(xdg, "docker.sock"), "Docker Engine (rootless)"},
+			struct{ path, desc string }{filepath.Join(xdg, "podman", "podman.sock"), "Podman (rootless, Docker-compatible API)"},
+		)
+	}
+	candidates = append(candidates, struct{ path, desc string }{"/run/podman/podman.sock", "Podman (rootful, Docker-compatible API)"})
+	for _, c := range candidates {
+		if exists(c.path) {
+			add("unix://"+c.path, c.desc)
+		}
+	}
+	return out
 }
