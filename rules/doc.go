@@ -1,0 +1,12 @@
+// Package rules holds the plugin's Falco rules file, docker_rules.yaml, and the
+// tests that keep it honest (there is no Go API here).
+//
+// The tests are pure Go: they parse the rules file, compile every condition
+// with a small evaluator of the Falco condition language (the subset the rules
+// use: and/or/not, parentheses, comparison, string, list and path operators,
+// macros and lists), check every docker.* field against the plugin's field
+// table (internal/fields) with its type, and evaluate each rule against
+// recorded-shape Docker events (testdata/cases.yaml) through the plugin's own
+// parsing and extraction (internal/event, internal/fields), in the Engine API
+// >= 1.52 shape and in the older shape with status/id/from.
+package rules

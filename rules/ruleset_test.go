@@ -1,0 +1,459 @@
+package rules
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/falco-docker/docker-plugin/internal/fields"
+)
+
+const rulesPath = "docker_rules.yaml"
+
+// fileItem is one top-level entry of a Falco rules file. Unknown keys are an
+// error (KnownFields), so a misspelt key cannot be silently ignored.
+type fileItem struct {
+	RequiredPluginVersions []pluginRequirement `yaml:"required_plugin_versions"`
+	RequiredEngineVersion  string              `yaml:"required_engine_version"`
+
+	List  string   `yaml:"list"`
+	Items []string `yaml:"items"`
+
+	Macro     string `yaml:"macro"`
+	Condition string `yaml:"condition"`
+
+	Rule     string   `yaml:"rule"`
+	Desc     string   `yaml:"desc"`
+	Output   string   `yaml:"output"`
+	Priority string   `yaml:"priority"`
+	Source   string   `yaml:"source"`
+	Tags     []string `yaml:"tags"`
+	Enabled  *bool    `yaml:"enabled"`
+}
+
+type pluginRequirement struct {
+	Name    string `yaml:"name"`
+	Version string `yaml:"version"`
+}
+
+type ruleDef struct {
+	Name, Desc, Condition, Output, Priority, Source string
+	Tags                                            []string
+	Enabled                                         *bool
+}
+
+// ruleset is a parsed rules file, definitions in file order.
+type ruleset struct {
+	items  []fileItem
+	lists  map[string][]string
+	macros map[string]string
+	rules  []ruleDef
+}
+
+func parseRuleset(data []byte) (*ruleset, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var items []fileItem
+	if err := dec.Decode(&items); err != nil {
+		return nil, err
+	}
+	rs := &ruleset{items: items, lists: map[string][]string{}, macros: map[string]string{}}
+	for i, it := range items {
+		kinds := 0
+		for _, set := range []bool{it.RequiredPluginVersions != nil, it.RequiredEngineVersion != "", it.List != "", it.Macro != "", it.Rule != ""} {
+			if set {
+				kinds++
+			}
+		}
+		if kinds != 1 {
+			return nil, fmt.Errorf("item %d: want exactly one of required_plugin_versions, required_engine_version, list, macro, rule", i)
+		}
+		switch {
+		case it.List != "":
+			if _, dup := rs.lists[it.List]; dup {
+				return nil, fmt.Errorf("list %q defined twice", it.List)
+			}
+			rs.lists[it.List] = it.Items
+			if rs.lists[it.List] == nil {
+				rs.lists[it.List] = []string{}
+			}
+		case it.Macro != "":
+			if _, dup := rs.macros[it.Macro]; dup {
+				return nil, fmt.Errorf("macro %q defined twice", it.Macro)
+			}
+			rs.macros[it.Macro] = it.Condition
+		case it.Rule != "":
+			for _, r := range rs.rules {
+				if r.Name == it.Rule {
+					return nil, fmt.Errorf("rule %q defined twice", it.Rule)
+				}
+			}
+			rs.rules = append(rs.rules, ruleDef{Name: it.Rule, Desc: it.Desc, Condition: it.Condition, Output: it.Output,
+				Priority: it.Priority, Source: it.Source, Tags: it.Tags, Enabled: it.Enabled})
+		}
+	}
+	return rs, nil
+}
+
+var (
+	loadOnce sync.Once
+	loaded   *ruleset
+	loadErr  error
+)
+
+// loadRules parses docker_rules.yaml once per test binary.
+func loadRules(t testing.TB) *ruleset {
+	t.Helper()
+	loadOnce.Do(func() {
+		data, err := os.ReadFile(rulesPath)
+		if err != nil {
+			loadErr = err
+			return
+		}
+		loaded, loadErr = parseRuleset(data)
+	})
+	if loadErr != nil {
+		t.Fatalf("%s: %v", rulesPath, loadErr)
+	}
+	return loaded
+}
+
+func (r *ruleset) rule(name string) (ruleDef, bool) {
+	for _, d := range r.rules {
+		if d.Name == name {
+			return d, true
+		}
+	}
+	return ruleDef{}, false
+}
+
+// compiledRule is a rule with its condition compiled.
+type compiledRule struct {
+	ruleDef
+	cond expr
+}
+
+// compile compiles every rule (and every macro, used or not) with the lists and
+// macros of the file, replaced by the given overrides.
+func (r *ruleset) compile(listOverrides map[string][]string, macroOverrides map[string]string) ([]compiledRule, *env, error) {
+	lists := map[string][]string{}
+	for k, v := range r.lists {
+		lists[k] = v
+	}
+	for k, v := range listOverrides {
+		if _, ok := lists[k]; !ok {
+			return nil, nil, fmt.Errorf("override of undefined list %q", k)
+		}
+		lists[k] = v
+	}
+	macros := map[string]string{}
+	for k, v := range r.macros {
+		macros[k] = v
+	}
+	for k, v := range macroOverrides {
+		if _, ok := macros[k]; !ok {
+			return nil, nil, fmt.Errorf("override of undefined macro %q", k)
+		}
+		macros[k] = v
+	}
+	e := newEnv(lists, macros)
+	var out []compiledRule
+	for _, d := range r.rules {
+		x, err := e.compile(d.Condition)
+		if err != nil {
+			return nil, nil, fmt.Errorf("rule %q: %w", d.Name, err)
+		}
+		out = append(out, compiledRule{ruleDef: d, cond: x})
+	}
+	return out, e, nil
+}
+
+var (
+	validPriorities = []string{"EMERGENCY", "ALERT", "CRITICAL", "ERROR", "WARNING", "NOTICE", "INFORMATIONAL", "INFO", "DEBUG"}
+	rgxMitreTech    = regexp.MustCompile(`^T[0-9]{4}(\.[0-9]{3})?$`)
+	rgxMitreTactic  = regexp.MustCompile(`^mitre_[a-z_]+$`)
+	rgxTag          = regexp.MustCompile(`^[a-zA-Z0-9_.]+$`)
+	rgxPluginVer    = regexp.MustCompile(`(?m)^\s*pluginVersion\s*=\s*"([^"]+)"`)
+	knownTactics    = []string{"mitre_reconnaissance", "mitre_resource_development", "mitre_initial_access", "mitre_execution",
+		"mitre_persistence", "mitre_privilege_escalation", "mitre_defense_evasion", "mitre_credential_access", "mitre_discovery",
+		"mitre_lateral_movement", "mitre_collection", "mitre_command_and_control", "mitre_exfiltration", "mitre_impact"}
+)
+
+// TestRulesFileStructure: the file parses, required_plugin_versions comes first and
+// names this plugin at the version the plugin declares, and every rule has the keys
+// Falco needs with valid values.
+func TestRulesFileStructure(t *testing.T) {
+	rs := loadRules(t)
+	if len(rs.items) == 0 || rs.items[0].RequiredPluginVersions == nil {
+		t.Fatal("the first item must be required_plugin_versions")
+	}
+	reqs := rs.items[0].RequiredPluginVersions
+	if len(reqs) != 1 || reqs[0].Name != "docker" {
+		t.Fatalf("required_plugin_versions = %+v, want one entry for docker", reqs)
+	}
+	src, err := os.ReadFile("../plugin/docker.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := rgxPluginVer.FindSubmatch(src)
+	if m == nil {
+		t.Fatal("pluginVersion not found in plugin/docker.go")
+	}
+	if reqs[0].Version != string(m[1]) {
+		t.Errorf("required_plugin_versions: docker %s, the plugin declares %s", reqs[0].Version, m[1])
+	}
+
+	if len(rs.rules) < 9 { // 8 security rules and the compatibility rule, at least
+		t.Errorf("%d rules, want at least 9", len(rs.rules))
+	}
+	for _, r := range rs.rules {
+		t.Run(r.Name, func(t *testing.T) {
+			if r.Source != "docker" {
+				t.Errorf("source = %q, want docker", r.Source)
+			}
+			for k, v := range map[string]string{"desc": r.Desc, "condition": r.Condition, "output": r.Output} {
+				if strings.TrimSpace(v) == "" {
+					t.Errorf("%s is empty", k)
+				}
+			}
+			if !slices.Contains(validPriorities, r.Priority) {
+				t.Errorf("priority %q is not a Falco priority", r.Priority)
+			}
+			if len(r.Tags) == 0 || !slices.Contains(r.Tags, "docker") {
+				t.Errorf("tags %v: want at least the docker tag", r.Tags)
+			}
+			hasTech, hasTactic := false, false
+			for _, tag := range r.Tags {
+				if !rgxTag.MatchString(tag) {
+					t.Errorf("tag %q", tag)
+				}
+				if strings.HasPrefix(tag, "T") && len(tag) > 1 && tag[1] >= '0' && tag[1] <= '9' {
+					hasTech = true
+					if !rgxMitreTech.MatchString(tag) {
+						t.Errorf("tag %q is not a MITRE ATT&CK technique id (T1234 or T1234.567)", tag)
+					}
+				}
+				if strings.HasPrefix(tag, "mitre_") {
+					hasTactic = true
+					if !rgxMitreTactic.MatchString(tag) || !slices.Contains(knownTactics, tag) {
+						t.Errorf("tag %q is not a MITRE ATT&CK tactic tag", tag)
+					}
+				}
+			}
+			if hasTech != hasTactic {
+				t.Errorf("tags %v: a technique tag goes with its tactic tag (mitre_...)", r.Tags)
+			}
+			if r.Enabled != nil && !*r.Enabled {
+				t.Errorf("rule is disabled: every shipped rule is meant to be enabled")
+			}
+		})
+	}
+
+	compat, ok := rs.rule("Container status changed")
+	if !ok {
+		t.Fatal(`the registry plugin's rule "Container status changed" must be kept`)
+	}
+	if compat.Priority != "DEBUG" {
+		t.Errorf(`"Container status changed" priority %s, want DEBUG as in the registry plugin`, compat.Priority)
+	}
+	mitre := 0
+	for _, r := range rs.rules {
+		for _, tag := range r.Tags {
+			if rgxMitreTech.MatchString(tag) {
+				mitre++
+				break
+			}
+		}
+	}
+	if mitre < 8 {
+		t.Errorf("%d rules carry a MITRE technique tag, want at least 8", mitre)
+	}
+}
+
+// TestListsAndMacros: names are valid identifiers, every list and macro is defined
+// before it is used (as older Falco versions require) and used by some rule, and
+// nothing is left dangling.
+func TestListsAndMacros(t *testing.T) {
+	rs := loadRules(t)
+	ident := regexp.MustCompile(`^[a-zA-Z]+[a-zA-Z0-9_]*$`)
+	defined := map[string]bool{}
+	names := map[string]bool{}
+	for name := range rs.lists {
+		names[name] = true
+	}
+	for name := range rs.macros {
+		if names[name] {
+			t.Errorf("%q is both a list and a macro", name)
+		}
+		names[name] = true
+	}
+	word := regexp.MustCompile(`[A-Za-z0-9_.\-/:*\[\]]+`)
+	for _, it := range rs.items {
+		var name, text string
+		switch {
+		case it.List != "":
+			name, text = it.List, strings.Join(it.Items, " ")
+		case it.Macro != "":
+			name, text = it.Macro, it.Condition
+		case it.Rule != "":
+			text = it.Condition
+		default:
+			continue
+		}
+		if name != "" && !ident.MatchString(name) {
+			t.Errorf("%q is not a valid list/macro name", name)
+		}
+		for _, w := range word.FindAllString(text, -1) {
+			if names[w] && !defined[w] {
+				t.Errorf("%q is used before its definition (in %s)", w, strings.TrimSpace(name+" "+it.Rule))
+			}
+		}
+		if name != "" {
+			defined[name] = true
+		}
+	}
+
+	_, e, err := rs.compile(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range rs.macros {
+		if _, err := e.macro(name); err != nil {
+			t.Errorf("macro %s: %v", name, err)
+		}
+	}
+	// Used = reachable from a rule: recompile rules only, in a fresh env.
+	_, reach, err := rs.compile(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range names {
+		if !reach.used[name] {
+			t.Errorf("%q is defined but no rule uses it", name)
+		}
+	}
+}
+
+// outputField is one %field or %field[arg] of an output.
+var rgxOutputField = regexp.MustCompile(`%([a-zA-Z]+[a-zA-Z0-9_]*(?:\.[a-zA-Z]+[a-zA-Z0-9_]*)+)(?:\[([^\]]*)\])?`)
+
+type outputRef struct {
+	text string
+	ref  fieldRef
+}
+
+// outputFields resolves the fields an output prints against the field table.
+func outputFields(output string) ([]outputRef, error) {
+	table := map[string]fields.Field{}
+	for _, f := range fields.Table {
+		table[f.Name] = f
+	}
+	var out []outputRef
+	for _, m := range rgxOutputField.FindAllStringSubmatchIndex(output, -1) {
+		text := output[m[0]:m[1]]
+		name := output[m[2]:m[3]]
+		f, ok := table[name]
+		if !ok {
+			return nil, fmt.Errorf("%s: unknown field %q (not in the plugin's field table)", text, name)
+		}
+		ref := fieldRef{def: f}
+		if m[4] >= 0 {
+			ref.arg, ref.hasArg = output[m[4]:m[5]], true
+		}
+		switch {
+		case ref.hasArg && !f.ArgRequired:
+			return nil, fmt.Errorf("%s: %s takes no argument", text, name)
+		case !ref.hasArg && f.ArgRequired:
+			return nil, fmt.Errorf("%s: %s requires an argument", text, name)
+		case ref.hasArg && ref.arg == "":
+			return nil, fmt.Errorf("%s: empty argument", text)
+		}
+		out = append(out, outputRef{text: text, ref: ref})
+	}
+	if strings.Count(output, "%") != len(out) {
+		return nil, fmt.Errorf("output has %d %% signs but %d field references: %q", strings.Count(output, "%"), len(out), output)
+	}
+	return out, nil
+}
+
+// TestFieldsExistWithCompatibleTypes: every docker.* name in a condition (rules and
+// macros) or an output is a field of the plugin, with a [key] argument iff the field
+// takes one, and every comparison fits the field's type. Compilation enforces it;
+// this test also reports what the rules read, and checks the compiled comparisons
+// once more independently of the parser.
+func TestFieldsExistWithCompatibleTypes(t *testing.T) {
+	rs := loadRules(t)
+	_, e, err := rs.compile(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range rs.macros {
+		if _, err := e.macro(name); err != nil {
+			t.Fatalf("macro %s: %v", name, err)
+		}
+	}
+	if len(e.checks) == 0 {
+		t.Fatal("no comparison compiled")
+	}
+	seen := map[string]bool{}
+	numericCmp := 0
+	for _, c := range e.checks {
+		f := c.field.def
+		if !strings.HasPrefix(f.Name, "docker.") {
+			t.Errorf("%s: not a docker.* field", f.Name)
+		}
+		if fields.Table[f.ID].Name != f.Name {
+			t.Errorf("%s: id %d does not index the table", f.Name, f.ID)
+		}
+		if c.field.hasArg != f.ArgRequired {
+			t.Errorf("%s: argument %v, field takes one: %v", c.field, c.field.hasArg, f.ArgRequired)
+		}
+		switch {
+		case slices.Contains(orderOps, c.op):
+			numericCmp++
+			if !isNumeric(f.Type) {
+				t.Errorf("%s %s: ordering on a %s field", c.field, c.op, f.Type)
+			}
+		case slices.Contains(stringOps, c.op), c.op == "pmatch":
+			if f.Type != fields.String {
+				t.Errorf("%s %s: string operator on a %s field", c.field, c.op, f.Type)
+			}
+		}
+		if isNumeric(f.Type) && c.op != "exists" && len(c.nums) != len(c.operands) {
+			t.Errorf("%s %s %v: operands not numeric", c.field, c.op, c.operands)
+		}
+		seen[fmt.Sprintf("%s %s (%s)", c.field, c.op, f.Type)] = true
+	}
+	if numericCmp == 0 {
+		t.Error("no numeric comparison: the uint64 exit code is not exercised")
+	}
+	var uses []string
+	for k := range seen {
+		uses = append(uses, k)
+	}
+	slices.Sort(uses)
+	t.Logf("comparisons used by the rules:\n  %s", strings.Join(uses, "\n  "))
+
+	for _, r := range rs.rules {
+		refs, err := outputFields(r.Output)
+		if err != nil {
+			t.Errorf("rule %q output: %v", r.Name, err)
+			continue
+		}
+		if len(refs) == 0 {
+			t.Errorf("rule %q output prints no field", r.Name)
+		}
+		for _, o := range refs {
+			if !strings.HasPrefix(o.ref.def.Name, "docker.") {
+				t.Errorf("rule %q output: %s is not a docker.* field", r.Name, o.text)
+			}
+		}
+	}
+}
