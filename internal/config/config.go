@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"sort"
 	"strings"
@@ -210,7 +211,9 @@ func Parse(s string) (Config, error) {
 	if dec.More() {
 		return c, errors.New("init config: trailing data after the JSON object")
 	}
-	if _, err := dec.Token(); err == nil {
+	// Token reports io.EOF only when nothing but whitespace follows; a stray
+	// ']' or '}' is a syntax error, not the end of input.
+	if _, err := dec.Token(); err != io.EOF {
 		return c, errors.New("init config: trailing data after the JSON object")
 	}
 	keys := make([]string, 0, len(raw))
@@ -261,7 +264,7 @@ func (o *option) decode(raw json.RawMessage) (any, error) {
 		}
 		i, err := n.Int64()
 		if err != nil {
-			return nil, fmt.Errorf("expected an integer, got %s", n.String())
+			return nil, fmt.Errorf("expected an integer, got %s", describe(raw))
 		}
 		if i < int64(o.min) || i > int64(o.max) {
 			return nil, fmt.Errorf("%d is out of range [%d, %d]", i, o.min, o.max)

@@ -139,7 +139,9 @@ func str(v gjson.Result) Str {
 // integer reads a JSON integer exactly (gjson's float64 would round
 // nanosecond timestamps).
 func integer(v gjson.Result) (int64, bool) {
-	if v.Type != gjson.Number {
+	// A sign, even on -0, makes it no timestamp: the source's scan
+	// (parseUint) reads timestamps the same way.
+	if v.Type != gjson.Number || strings.HasPrefix(v.Raw, "-") {
 		return 0, false
 	}
 	n, err := strconv.ParseInt(v.Raw, 10, 64)

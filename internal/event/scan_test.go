@@ -41,7 +41,7 @@ func reference(data []byte) (uint64, bool, bool) {
 var scanCases = []string{
 	`{}`, ` { } `, `{"a":1}`, `{"timeNano":1644314336370816183,"time":1644314336}`, `{"time":1644314336}`,
 	`{"TIMENANO":5}`, `{"timeNano":"5","time":7}`, `{"timeNano":-5}`, `{"timeNano":1.5}`, `{"timeNano":1e9}`,
-	`{"timeNano":99999999999999999999}`, `{"time":9223372036854775807}`, `{"timeNano":1,"timeNano":2}`,
+	`{"timeNano":-0}`, `{"time":-0}`, `{"timeNano":-0,"time":7}`, `{"timeNano":99999999999999999999}`, `{"time":9223372036854775807}`, `{"timeNano":1,"timeNano":2}`,
 	`{"a":[1,2,{"b":null,"c":[true,false]}],"s":"x\"y\\z\/\b\f\n\r\t\u00e9"}`, `{"a":"\u00g0"}`, `{"a":"\x"}`,
 	"{\"a\":\"\x01\"}", `{"a":01}`, `{"a":-}`, `{"a":1.}`, `{"a":1e}`, `{"a":.5}`, `{"a":tru}`, `{"a":nul}`,
 	`{"a":1,}`, `{,}`, `{"a"}`, `{"a":1 "b":2}`, `[1]`, `"x"`, `1`, `null`, ``, `   `, `{"a":1}}`, `{"a":1} x`,

@@ -1,0 +1,162 @@
+package event
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/tidwall/gjson"
+)
+
+// FuzzParse drives the extraction side (Parse, every accessor, AppendCLI)
+// and the source side (Probe) with the same bytes. FuzzScanTop already
+// checks Probe against encoding/json; this target checks that the two sides
+// agree with each other and that Event agrees with encoding/json decoding
+// into the Engine API's Message type, the way the Docker CLI reads events.
+func FuzzParse(f *testing.F) {
+	for _, msg := range realistic {
+		f.Add([]byte(msg))
+	}
+	for _, msg := range []string{
+		``, `{}`, `[]`, `null`, `{"Type":"container"`, `{"timeNano":"5","time":7}`, `{"timeNano":-0,"time":7}`,
+		`{"Type":"container","Action":"die","Actor":{"ID":"c","Attributes":["exitCode","1"]}}`,
+		`{"TYPE":"container","action":"died: x","ACTOR":{"id":"c","attributes":{"Name":"n"}}}`,
+		"{\"Type\":\"container\",\"Actor\":{\"Attributes\":{\"name\":\"\xff\"}}}",
+		`{"Type":"container","Actor":{"Attributes":{"a":"1","a":"2"}}}`, `{"Type":"a","Type":null}`,
+		`{"x":[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]],"Type":"image","Action":"pull","Actor":{"ID":"alpine:3@sha256:ab"}}`,
+		`{"T\u0079pe":"container","Actor":{"Attributes":{"com\u002edocker.x":"a\ud800b"}}}`,
+	} {
+		f.Add([]byte(msg))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var e Event
+		e.Parse(data)
+		v := viewOf(&e)
+		if !bytes.Equal(e.Raw(), data) {
+			t.Fatalf("Raw() %q is not the message %q", e.Raw(), data)
+		}
+
+		// Valid means a JSON object, exactly.
+		wantValid := json.Valid(data) && bytes.HasPrefix(bytes.TrimLeft(data, " \t\r\n"), []byte("{"))
+		if v.Valid != wantValid {
+			t.Fatalf("Valid() = %v, encoding/json says %v for %q", v.Valid, wantValid, data)
+		}
+		if !v.Valid && diffViews(v, view{}) != nil {
+			t.Fatalf("invalid message %q has values: %v", data, diffViews(v, view{}))
+		}
+
+		// A reused Event sees the same as a fresh one.
+		var reused Event
+		reused.Parse([]byte(pre152Die))
+		reused.Parse(data)
+		if !reflect.DeepEqual(viewOf(&reused), v) {
+			t.Fatalf("reused Event differs on %q: %v", data, diffViews(viewOf(&reused), v))
+		}
+
+		// The source side stamps the event with the time docker.time gives.
+		pts, phas, pvalid := Probe(data)
+		if pvalid && !v.Valid {
+			t.Fatalf("Probe accepts %q, Event does not", data)
+		}
+		if v.Valid && !pvalid && bytes.Count(data, []byte("["))+bytes.Count(data, []byte("{")) < maxDepth {
+			t.Fatalf("Event accepts %q, Probe does not", data)
+		}
+		// (Escaped keys are compared raw by Probe, a deliberate simplification.)
+		if pvalid && v.Valid && !bytes.Contains(data, []byte(`\`)) && (pts != v.TS || phas != v.HasTS) {
+			t.Fatalf("Probe time %d,%v; Event %d,%v for %q", pts, phas, v.TS, v.HasTS, data)
+		}
+
+		// Action split: name [+ ": " + args] is the (normalised) action.
+		if v.RawAction.OK {
+			if v.ActionArgs.OK {
+				if v.ActionName.S+": "+v.ActionArgs.S != v.Action.S {
+					t.Fatalf("name %q + args %q != action %q", v.ActionName.S, v.ActionArgs.S, v.Action.S)
+				}
+			} else if v.ActionName != v.Action || strings.Contains(v.RawAction.S, ": ") {
+				t.Fatalf("no args, name %+v action %+v raw %q", v.ActionName, v.Action, v.RawAction.S)
+			}
+		} else if v.ActionName.OK || v.ActionArgs.OK || v.Action.OK {
+			t.Fatalf("no Action but name %+v args %+v action %+v", v.ActionName, v.ActionArgs, v.Action)
+		}
+
+		// Attr gives the last attribute of a key.
+		attrs := e.Attrs()
+		for i, a := range attrs {
+			last := a.Value
+			for _, b := range attrs[i+1:] {
+				if b.Key == a.Key {
+					last = b.Value
+				}
+			}
+			if got := e.Attr(a.Key); got != (Str{S: last, OK: true}) {
+				t.Fatalf("Attr(%q) = %+v, want %q", a.Key, got, last)
+			}
+		}
+
+		// CLI rendering: timestamp (or fallback) first; never panics.
+		const fallback = 1714561136000000001
+		line, _ := e.AppendCLI(nil, fallback, nil)
+		ts := uint64(fallback)
+		if v.HasTS {
+			ts = v.TS
+		}
+		prefix := FormatNano(ts)
+		if !strings.HasPrefix(string(line), prefix+" ") {
+			t.Fatalf("CLI line %q does not start with %q", line, prefix)
+		}
+		if !v.Valid {
+			if string(line) != prefix+" <malformed event>" {
+				t.Fatalf("CLI line for an invalid message: %q", line)
+			}
+			return
+		}
+
+		// Against encoding/json, when it is a fair reference.
+		ref, ok := refDecode(data)
+		if !ok {
+			return
+		}
+		compareWithRef(t, string(data), ref)
+		want := refCLI(ref)
+		if ref.TimeNano != 0 || ref.Time != 0 {
+			_, want, _ = strings.Cut(want, " ")
+		}
+		if got := string(line[len(prefix)+1:]); got != want {
+			t.Fatalf("%q: AppendCLI %q, docker CLI %q", data, got, want)
+		}
+		if timeComparable(data, ref) {
+			wantTS := uint64(ref.TimeNano)
+			if ref.TimeNano == 0 {
+				wantTS = uint64(ref.Time) * 1e9
+			}
+			if !v.HasTS || v.TS != wantTS {
+				t.Fatalf("%q: time %d,%v; the docker CLI uses %d", data, v.TS, v.HasTS, wantTS)
+			}
+		}
+	})
+}
+
+// timeComparable reports whether the CLI's choice of timestamp is one the
+// plugin is expected to share: a positive timeNano, else a positive time
+// that fits in nanoseconds. (A literal timeNano of 0, which no daemon
+// sends, makes the CLI fall back to time while the plugin reads 0.)
+func timeComparable(data []byte, ref refMessage) bool {
+	zeroNano := false
+	gjson.ParseBytes(data).ForEach(func(k, v gjson.Result) bool {
+		if strings.EqualFold(k.Str, "timeNano") && v.Raw == "0" {
+			zeroNano = true
+		}
+		return true
+	})
+	switch {
+	case zeroNano:
+		return false
+	case ref.TimeNano > 0:
+		return true
+	case ref.TimeNano == 0:
+		return ref.Time > 0 && ref.Time <= maxSec
+	}
+	return false
+}

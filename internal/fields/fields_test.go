@@ -1,0 +1,521 @@
+package fields
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/falco-docker/docker-plugin/internal/event"
+)
+
+// recorder is a Sink that keeps what it is given.
+type recorder struct {
+	strs []string
+	nums []uint64
+}
+
+func (r *recorder) String(s string) { r.strs = append(r.strs, strings.Clone(s)) }
+func (r *recorder) Uint64(v uint64) { r.nums = append(r.nums, v) }
+func (r *recorder) reset()          { r.strs, r.nums = r.strs[:0], r.nums[:0] }
+
+// value returns the one value extracted, or nil for none.
+func (r *recorder) value(t *testing.T, name string) any {
+	t.Helper()
+	switch {
+	case len(r.strs)+len(r.nums) > 1:
+		t.Fatalf("%s: %d values (%q, %v); a field has at most one", name, len(r.strs)+len(r.nums), r.strs, r.nums)
+	case len(r.strs) == 1:
+		return r.strs[0]
+	case len(r.nums) == 1:
+		return r.nums[0]
+	}
+	return nil
+}
+
+func byName(t *testing.T, name string) Field {
+	t.Helper()
+	for _, f := range Table {
+		if f.Name == name {
+			return f
+		}
+	}
+	t.Fatalf("no field %s", name)
+	return Field{}
+}
+
+// extract returns the value of name[arg] (nil: no value).
+func extract(t *testing.T, e *event.Event, name string) any {
+	t.Helper()
+	arg, argPresent := "", false
+	if i := strings.IndexByte(name, '['); i >= 0 && strings.HasSuffix(name, "]") {
+		name, arg, argPresent = name[:i], name[i+1:len(name)-1], true
+	}
+	f := byName(t, name)
+	var r recorder
+	if err := Extract(uint64(f.ID), arg, argPresent, e, &r); err != nil {
+		t.Fatalf("Extract(%s[%s]): %v", name, arg, err)
+	}
+	v := r.value(t, name)
+	switch {
+	case v == nil:
+	case f.Type == String:
+		if _, ok := v.(string); !ok {
+			t.Fatalf("%s is a string field, extracted %T", name, v)
+		}
+	default:
+		if _, ok := v.(uint64); !ok {
+			t.Fatalf("%s is a %s field, extracted %T", name, f.Type, v)
+		}
+	}
+	return v
+}
+
+const (
+	cid  = "e327f1fa52a90d79421e416aed60e6de6872231f31101a1cc63401e90cef4bd6"
+	cid2 = "9b2f5a0c1d3e4f5061728394a5b6c7d8e9f00112233445566778899aabbccdd"
+	xid  = "2b1a7d6c5e4f30291817161514131211100f0e0d0c0b0a090807060504030201"
+	nid  = "5864a44bccca4e0963dfe9c3087919bf8f8e5c3aa7db33dd6d9ae7138c5ee3f3"
+	imid = "sha256:4048db5d36726e313ab8f7ffccf2362a34cba69e4cdd49119713483a68641fce"
+)
+
+// events: every field with a value is listed; every other field (without
+// argument) must have none. pre is a pre-1.52 message (status/id/from
+// present): its 1.52 shape (without them) must give the same fields.
+var events = []struct {
+	name string
+	msg  string
+	pre  bool
+	want map[string]any
+}{
+	{"container die", `{"status":"die","id":"` + cid + `","from":"alpine:3.20","Type":"container","Action":"die","Actor":{"ID":"` + cid + `","Attributes":{"com.docker.compose.project":"shop","exitCode":"137","image":"alpine:3.20","name":"confident_kirch"}},"scope":"local","time":1644314338,"timeNano":1644314338123456789}`, true,
+		map[string]any{"docker.status": "die", "docker.id": cid, "docker.from": "alpine:3.20", "docker.type": "container", "docker.action": "die",
+			"docker.attributes.image": "alpine:3.20", "docker.attributes.name": "confident_kirch", "docker.attributes.exitcode": "137", "docker.scope": "local",
+			"docker.actor.id": cid, "docker.time": uint64(1644314338123456789), "docker.action.name": "die", "docker.container.id": cid,
+			"docker.container.name": "confident_kirch", "docker.container.image": "alpine:3.20", "docker.container.exitcode": uint64(137),
+			"docker.attributes[com.docker.compose.project]": "shop", "docker.attributes[exitCode]": "137"}},
+	{"container exec_create", `{"status":"exec_create: sh -c id","id":"` + cid + `","from":"alpine:3.20","Type":"container","Action":"exec_create: sh -c id","Actor":{"ID":"` + cid + `","Attributes":{"execID":"` + xid + `","image":"alpine:3.20","name":"c1"}},"scope":"local","time":1644314337,"timeNano":1644314337000000001}`, true,
+		map[string]any{"docker.status": "exec_create: sh -c id", "docker.id": cid, "docker.from": "alpine:3.20", "docker.type": "container",
+			"docker.action": "exec_create: sh -c id", "docker.attributes.image": "alpine:3.20", "docker.attributes.name": "c1", "docker.scope": "local",
+			"docker.actor.id": cid, "docker.time": uint64(1644314337000000001), "docker.action.name": "exec_create", "docker.action.args": "sh -c id",
+			"docker.exec.cmdline": "sh -c id", "docker.exec.id": xid, "docker.container.id": cid, "docker.container.name": "c1", "docker.container.image": "alpine:3.20"}},
+	{"container exec_start", `{"Type":"container","Action":"exec_start: bash","Actor":{"ID":"` + cid + `","Attributes":{"execID":"` + xid + `","image":"alpine:3.20","name":"c1"}},"scope":"local","time":1644314337,"timeNano":1644314337000000002}`, false,
+		map[string]any{"docker.status": "exec_start: bash", "docker.id": cid, "docker.from": "alpine:3.20", "docker.type": "container",
+			"docker.action": "exec_start: bash", "docker.attributes.image": "alpine:3.20", "docker.attributes.name": "c1", "docker.scope": "local",
+			"docker.actor.id": cid, "docker.time": uint64(1644314337000000002), "docker.action.name": "exec_start", "docker.action.args": "bash",
+			"docker.exec.cmdline": "bash", "docker.exec.id": xid, "docker.container.id": cid, "docker.container.name": "c1", "docker.container.image": "alpine:3.20"}},
+	{"container exec_die", `{"Type":"container","Action":"exec_die","Actor":{"ID":"` + cid + `","Attributes":{"execID":"` + xid + `","exitCode":"0","image":"alpine:3.20","name":"c1"}},"scope":"local","time":1644314337,"timeNano":1644314337000000003}`, false,
+		map[string]any{"docker.status": "exec_die", "docker.id": cid, "docker.from": "alpine:3.20", "docker.type": "container",
+			"docker.action": "exec_die", "docker.attributes.image": "alpine:3.20", "docker.attributes.name": "c1", "docker.attributes.exitcode": "0", "docker.scope": "local",
+			"docker.actor.id": cid, "docker.time": uint64(1644314337000000003), "docker.action.name": "exec_die", "docker.exec.id": xid,
+			"docker.container.id": cid, "docker.container.name": "c1", "docker.container.image": "alpine:3.20", "docker.container.exitcode": uint64(0)}},
+	{"container health_status", `{"status":"health_status: unhealthy","id":"` + cid + `","from":"nginx:1.27","Type":"container","Action":"health_status: unhealthy","Actor":{"ID":"` + cid + `","Attributes":{"image":"nginx:1.27","name":"web"}},"scope":"local","time":1700000000,"timeNano":1700000000000000000}`, true,
+		map[string]any{"docker.status": "health_status: unhealthy", "docker.id": cid, "docker.from": "nginx:1.27", "docker.type": "container",
+			"docker.action": "health_status: unhealthy", "docker.attributes.image": "nginx:1.27", "docker.attributes.name": "web", "docker.scope": "local",
+			"docker.actor.id": cid, "docker.time": uint64(1700000000000000000), "docker.action.name": "health_status", "docker.action.args": "unhealthy",
+			"docker.container.id": cid, "docker.container.name": "web", "docker.container.image": "nginx:1.27"}},
+	{"container kill", `{"status":"kill","id":"` + cid + `","from":"alpine:3.20","Type":"container","Action":"kill","Actor":{"ID":"` + cid + `","Attributes":{"image":"alpine:3.20","name":"c1","signal":"9"}},"scope":"local","time":1644314339}`, true,
+		map[string]any{"docker.status": "kill", "docker.id": cid, "docker.from": "alpine:3.20", "docker.type": "container", "docker.action": "kill",
+			"docker.attributes.image": "alpine:3.20", "docker.attributes.name": "c1", "docker.attributes.signal": "9", "docker.scope": "local",
+			"docker.actor.id": cid, "docker.time": uint64(1644314339000000000), "docker.action.name": "kill", "docker.container.id": cid,
+			"docker.container.name": "c1", "docker.container.image": "alpine:3.20", "docker.container.signal": "9"}},
+	{"podman died", `{"status":"died","id":"` + cid + `","from":"docker.io/library/alpine:latest","Type":"container","Action":"died","Actor":{"ID":"` + cid + `","Attributes":{"containerExitCode":"1","image":"docker.io/library/alpine:latest","name":"pod_ctr"}},"scope":"local","time":1700000002,"timeNano":1700000002000000000}`, true,
+		map[string]any{"docker.status": "die", "docker.id": cid, "docker.from": "docker.io/library/alpine:latest", "docker.type": "container", "docker.action": "die",
+			"docker.attributes.image": "docker.io/library/alpine:latest", "docker.attributes.name": "pod_ctr", "docker.attributes.exitcode": "1", "docker.scope": "local",
+			"docker.actor.id": cid, "docker.time": uint64(1700000002000000000), "docker.action.name": "die", "docker.container.id": cid,
+			"docker.container.name": "pod_ctr", "docker.container.image": "docker.io/library/alpine:latest", "docker.container.exitcode": uint64(1),
+			"docker.attributes[containerExitCode]": "1"}},
+	{"podman exec_died", `{"status":"exec_died","id":"` + cid + `","from":"alpine","Type":"container","Action":"exec_died","Actor":{"ID":"` + cid + `","Attributes":{"containerExitCode":"126","execID":"` + xid + `","image":"alpine","name":"pod_ctr"}},"scope":"local","time":1700000003}`, true,
+		map[string]any{"docker.status": "exec_die", "docker.id": cid, "docker.from": "alpine", "docker.type": "container", "docker.action": "exec_die",
+			"docker.attributes.image": "alpine", "docker.attributes.name": "pod_ctr", "docker.attributes.exitcode": "126", "docker.scope": "local",
+			"docker.actor.id": cid, "docker.time": uint64(1700000003000000000), "docker.action.name": "exec_die", "docker.exec.id": xid, "docker.container.id": cid,
+			"docker.container.name": "pod_ctr", "docker.container.image": "alpine", "docker.container.exitcode": uint64(126)}},
+	{"swarm task container start", `{"status":"start","id":"` + cid2 + `","from":"nginx:1.27","Type":"container","Action":"start","Actor":{"ID":"` + cid2 + `","Attributes":{"com.docker.stack.namespace":"mystack","com.docker.swarm.node.id":"q1w2e3r4t5y6","com.docker.swarm.service.id":"s1","com.docker.swarm.service.name":"mystack_web","com.docker.swarm.task":"","com.docker.swarm.task.id":"x9y8z7","com.docker.swarm.task.name":"mystack_web.1.x9y8z7","image":"nginx:1.27","name":"mystack_web.1.x9y8z7"}},"scope":"local","time":1644314348,"timeNano":1644314348000000012}`, true,
+		map[string]any{"docker.status": "start", "docker.id": cid2, "docker.from": "nginx:1.27", "docker.type": "container", "docker.action": "start",
+			"docker.stack.namespace": "mystack", "docker.node.id": "q1w2e3r4t5y6", "docker.swarm.task": "", "docker.swarm.taskid": "x9y8z7",
+			"docker.swarm.taskname": "mystack_web.1.x9y8z7", "docker.swarm.servicename": "mystack_web", "docker.attributes.image": "nginx:1.27",
+			"docker.attributes.name": "mystack_web.1.x9y8z7", "docker.scope": "local", "docker.actor.id": cid2, "docker.time": uint64(1644314348000000012),
+			"docker.action.name": "start", "docker.container.id": cid2, "docker.container.name": "mystack_web.1.x9y8z7", "docker.container.image": "nginx:1.27",
+			"docker.attributes[com.docker.swarm.service.id]": "s1", "docker.attributes[com.docker.swarm.task]": ""}},
+	{"image pull", `{"status":"pull","id":"alpine:latest","Type":"image","Action":"pull","Actor":{"ID":"alpine:latest","Attributes":{"name":"alpine"}},"scope":"local","time":1644314340,"timeNano":1644314340000000004}`, true,
+		map[string]any{"docker.status": "pull", "docker.id": "alpine:latest", "docker.type": "image", "docker.action": "pull", "docker.attributes.name": "alpine",
+			"docker.scope": "local", "docker.actor.id": "alpine:latest", "docker.time": uint64(1644314340000000004), "docker.action.name": "pull",
+			"docker.image.name": "alpine", "docker.image.tag": "latest"}},
+	{"image tag: reference from the name attribute", `{"status":"tag","id":"` + imid + `","Type":"image","Action":"tag","Actor":{"ID":"` + imid + `","Attributes":{"name":"registry.example.com:5000/team/app:1.4.2"}},"scope":"local","time":1644314341,"timeNano":1644314341000000005}`, true,
+		map[string]any{"docker.status": "tag", "docker.id": imid, "docker.type": "image", "docker.action": "tag", "docker.attributes.name": "registry.example.com:5000/team/app:1.4.2",
+			"docker.scope": "local", "docker.actor.id": imid, "docker.time": uint64(1644314341000000005), "docker.action.name": "tag",
+			"docker.image.name": "registry.example.com:5000/team/app", "docker.image.tag": "1.4.2"}},
+	{"image delete: an id is no reference", `{"status":"delete","id":"` + imid + `","Type":"image","Action":"delete","Actor":{"ID":"` + imid + `","Attributes":{"name":"` + imid + `"}},"scope":"local","time":1644314341}`, true,
+		map[string]any{"docker.status": "delete", "docker.id": imid, "docker.type": "image", "docker.action": "delete", "docker.attributes.name": imid,
+			"docker.scope": "local", "docker.actor.id": imid, "docker.time": uint64(1644314341000000000), "docker.action.name": "delete"}},
+	{"image pull by digest", `{"Type":"image","Action":"pull","Actor":{"ID":"alpine@sha256:77726ef6b57ddf65bb551896826ec38bc3e53f75cdde31354fbffb4f25238ebd","Attributes":{"name":"alpine"}},"scope":"local","time":1}`, false,
+		map[string]any{"docker.status": "pull", "docker.id": "alpine@sha256:77726ef6b57ddf65bb551896826ec38bc3e53f75cdde31354fbffb4f25238ebd", "docker.type": "image",
+			"docker.action": "pull", "docker.attributes.name": "alpine", "docker.scope": "local", "docker.actor.id": "alpine@sha256:77726ef6b57ddf65bb551896826ec38bc3e53f75cdde31354fbffb4f25238ebd",
+			"docker.time": uint64(1000000000), "docker.action.name": "pull", "docker.image.name": "alpine"}},
+	{"image untag: tag and digest", `{"Type":"image","Action":"untag","Actor":{"ID":"` + imid + `","Attributes":{"name":"localhost:5000/app:3.20@sha256:aa"}},"scope":"local"}`, false,
+		map[string]any{"docker.status": "untag", "docker.id": imid, "docker.type": "image", "docker.action": "untag", "docker.attributes.name": "localhost:5000/app:3.20@sha256:aa",
+			"docker.scope": "local", "docker.actor.id": imid, "docker.action.name": "untag", "docker.image.name": "localhost:5000/app", "docker.image.tag": "3.20"}},
+	{"image load: registry port, no tag", `{"Type":"image","Action":"load","Actor":{"ID":"localhost:5000/team/app"}}`, false,
+		map[string]any{"docker.status": "load", "docker.id": "localhost:5000/team/app", "docker.type": "image", "docker.action": "load",
+			"docker.actor.id": "localhost:5000/team/app", "docker.action.name": "load", "docker.image.name": "localhost:5000/team/app"}},
+	{"network connect", `{"Type":"network","Action":"connect","Actor":{"ID":"` + nid + `","Attributes":{"container":"` + cid + `","name":"bridge","type":"bridge"}},"scope":"local","time":1644314342,"timeNano":1644314342000000006}`, false,
+		map[string]any{"docker.type": "network", "docker.action": "connect", "docker.attributes.container": cid, "docker.attributes.name": "bridge", "docker.attributes.type": "bridge",
+			"docker.scope": "local", "docker.actor.id": nid, "docker.time": uint64(1644314342000000006), "docker.action.name": "connect", "docker.container.id": cid,
+			"docker.network.id": nid, "docker.network.name": "bridge", "docker.network.driver": "bridge"}},
+	{"volume mount", `{"Type":"volume","Action":"mount","Actor":{"ID":"pgdata","Attributes":{"container":"` + cid2 + `","destination":"/var/lib/postgresql/data","driver":"local","propagation":"","read/write":"true"}},"scope":"local","time":1644314343,"timeNano":1644314343000000007}`, false,
+		map[string]any{"docker.type": "volume", "docker.action": "mount", "docker.attributes.container": cid2, "docker.scope": "local", "docker.actor.id": "pgdata",
+			"docker.time": uint64(1644314343000000007), "docker.action.name": "mount", "docker.container.id": cid2, "docker.volume.name": "pgdata", "docker.volume.driver": "local",
+			"docker.attributes[destination]": "/var/lib/postgresql/data", "docker.attributes[read/write]": "true", "docker.attributes[propagation]": ""}},
+	{"daemon reload", `{"Type":"daemon","Action":"reload","Actor":{"ID":"WZ3K:2FQG:ABCD","Attributes":{"debug":"true","name":"host1"}},"scope":"local","time":1644314344}`, false,
+		map[string]any{"docker.type": "daemon", "docker.action": "reload", "docker.attributes.name": "host1", "docker.scope": "local", "docker.actor.id": "WZ3K:2FQG:ABCD",
+			"docker.time": uint64(1644314344000000000), "docker.action.name": "reload", "docker.attributes[debug]": "true"}},
+	{"node update", `{"Type":"node","Action":"update","Actor":{"ID":"q1w2e3r4t5y6","Attributes":{"name":"node-1","state.new":"ready","state.old":"down"}},"scope":"swarm","time":1644314345}`, false,
+		map[string]any{"docker.type": "node", "docker.action": "update", "docker.attributes.name": "node-1", "docker.node.statenew": "ready", "docker.node.stateold": "down",
+			"docker.scope": "swarm", "docker.actor.id": "q1w2e3r4t5y6", "docker.time": uint64(1644314345000000000), "docker.action.name": "update",
+			"docker.attributes[state.new]": "ready"}},
+	{"attributes of other types are not container fields", `{"Type":"service","Action":"create","Actor":{"ID":"svc","Attributes":{"name":"web","image":"nginx","exitCode":"1","signal":"9","execID":"x","driver":"d","type":"t"}},"scope":"swarm"}`, false,
+		map[string]any{"docker.type": "service", "docker.action": "create", "docker.attributes.name": "web", "docker.attributes.image": "nginx",
+			"docker.attributes.exitcode": "1", "docker.attributes.signal": "9", "docker.attributes.type": "t", "docker.scope": "swarm", "docker.actor.id": "svc",
+			"docker.action.name": "create"}},
+	{"exec fields only for exec actions of containers", `{"Type":"network","Action":"exec_create: sh","Actor":{"ID":"n","Attributes":{"execID":"x"}}}`, false,
+		map[string]any{"docker.type": "network", "docker.action": "exec_create: sh", "docker.actor.id": "n", "docker.action.name": "exec_create", "docker.action.args": "sh",
+			"docker.network.id": "n"}},
+	{"time from seconds only", `{"Type":"container","Action":"start","time":1700000000}`, false,
+		map[string]any{"docker.status": "start", "docker.type": "container", "docker.action": "start", "docker.time": uint64(1700000000000000000), "docker.action.name": "start"}},
+	{"time from timeNano beside an unusable time", `{"Type":"volume","time":"x","timeNano":5}`, false,
+		map[string]any{"docker.type": "volume", "docker.time": uint64(5)}},
+	{"empty object", `{}`, false, map[string]any{}},
+	{"not JSON", `{"Type":"container","Action":"die"`, false, map[string]any{}},
+	{"not an object", `[{"Type":"container"}]`, false, map[string]any{}},
+	{"empty", ``, false, map[string]any{}},
+}
+
+// stripTriplet turns a pre-1.52 message into its 1.52 shape.
+func stripTriplet(t *testing.T, msg string) string {
+	t.Helper()
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(msg), &m); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := m["status"]; !ok {
+		t.Fatalf("not a pre-1.52 message: %s", msg)
+	}
+	delete(m, "status")
+	delete(m, "id")
+	delete(m, "from")
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
+func TestExtractEvents(t *testing.T) {
+	var e event.Event
+	for _, tc := range events {
+		shapes := []string{tc.msg}
+		if tc.pre {
+			shapes = append(shapes, stripTriplet(t, tc.msg))
+		}
+		for shape, msg := range shapes {
+			e.Parse([]byte(msg))
+			label := tc.name
+			if shape == 1 {
+				label += " (1.52 shape)"
+			}
+			for _, f := range Table {
+				if f.ArgRequired {
+					continue
+				}
+				got := extract(t, &e, f.Name)
+				want, listed := tc.want[f.Name]
+				switch {
+				case !listed && got != nil:
+					t.Errorf("%s: %s = %#v, want no value", label, f.Name, got)
+				case listed && got != want:
+					t.Errorf("%s: %s = %#v, want %#v", label, f.Name, got, want)
+				}
+			}
+			for name, want := range tc.want {
+				if strings.Contains(name, "[") {
+					if got := extract(t, &e, name); got != want {
+						t.Errorf("%s: %s = %#v, want %#v", label, name, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// Every field has a value in some event of the table and no value in
+// another: a new field cannot go untested.
+func TestEventsCoverEveryField(t *testing.T) {
+	has := map[string]bool{}
+	hasNA := map[string]bool{}
+	for _, tc := range events {
+		for _, f := range Table {
+			if _, ok := tc.want[f.Name]; ok {
+				has[f.Name] = true
+			} else {
+				hasNA[f.Name] = true
+			}
+		}
+		for name := range tc.want {
+			if i := strings.IndexByte(name, '['); i >= 0 {
+				has[name[:i]] = true
+			} else {
+				byName(t, name) // listed names must exist
+			}
+		}
+	}
+	for _, f := range Table {
+		if !has[f.Name] {
+			t.Errorf("%s has a value in no event of the table", f.Name)
+		}
+		if !f.ArgRequired && !hasNA[f.Name] {
+			t.Errorf("%s has no value-less case in the table", f.Name)
+		}
+	}
+}
+
+func TestExtractExitCode(t *testing.T) {
+	cases := []struct {
+		typ, attrs string
+		want       any // uint64, or nil for no value
+		wantStr    any // docker.attributes.exitcode
+	}{
+		{"container", `"exitCode":"137"`, uint64(137), "137"},
+		{"container", `"exitCode":"0"`, uint64(0), "0"},
+		{"container", `"exitCode":"255"`, uint64(255), "255"},
+		{"container", `"exitCode":"18446744073709551615"`, uint64(18446744073709551615), "18446744073709551615"},
+		{"container", `"exitCode":"-1"`, uint64(18446744073709551615), "-1"}, // wraps, as Falco's conversions do
+		{"container", `"exitCode":"abc"`, nil, "abc"},
+		{"container", `"exitCode":""`, nil, ""},
+		{"container", `"exitCode":"1.5"`, nil, "1.5"},
+		{"container", `"exitCode":"0x10"`, nil, "0x10"},
+		{"container", `"exitCode":"99999999999999999999"`, nil, "99999999999999999999"},
+		{"container", `"exitCode":137`, nil, nil}, // not a string: absent
+		{"container", `"containerExitCode":"3"`, uint64(3), "3"},
+		{"container", `"containerExitCode":"3","exitCode":"4"`, uint64(4), "4"},
+		{"container", `"exitCode":"x","containerExitCode":"3"`, nil, "x"},
+		{"container", `"ExitCode":"5"`, nil, nil}, // attribute keys are case-sensitive
+		{"image", `"exitCode":"1"`, nil, "1"},
+		{"network", `"exitCode":"1"`, nil, "1"},
+	}
+	var e event.Event
+	for _, tc := range cases {
+		msg := `{"Type":"` + tc.typ + `","Action":"die","Actor":{"ID":"c","Attributes":{` + tc.attrs + `}}}`
+		e.Parse([]byte(msg))
+		if got := extract(t, &e, "docker.container.exitcode"); got != tc.want {
+			t.Errorf("%s: docker.container.exitcode = %#v, want %#v", msg, got, tc.want)
+		}
+		if got := extract(t, &e, "docker.attributes.exitcode"); got != tc.wantStr {
+			t.Errorf("%s: docker.attributes.exitcode = %#v, want %#v", msg, got, tc.wantStr)
+		}
+	}
+}
+
+func TestExtractAttributeArgument(t *testing.T) {
+	var e event.Event
+	e.Parse([]byte(`{"Type":"container","Actor":{"ID":"c","Attributes":{"com.docker.compose.project":"shop","com.docker.compose":"x","a.b.c.d":"deep","org.opencontainers.image.source":"https://github.com/x/y","Name":"N","name":"n","k[0]":"br","sp ace":"s","":"empty","dup":"1","dup":"2","empty":""}}}`))
+	cases := []struct {
+		key  string
+		want any
+	}{
+		{"com.docker.compose.project", "shop"},
+		{"com.docker.compose", "x"},
+		{"com.docker", nil},
+		{"a.b.c.d", "deep"},
+		{"a.b", nil},
+		{"org.opencontainers.image.source", "https://github.com/x/y"},
+		{"name", "n"},
+		{"Name", "N"},
+		{"NAME", nil},
+		{"k[0]", "br"},
+		{"sp ace", "s"},
+		{"dup", "2"},
+		{"empty", ""},
+		{"missing", nil},
+	}
+	f := byName(t, "docker.attributes")
+	for _, tc := range cases {
+		var r recorder
+		if err := Extract(uint64(f.ID), tc.key, true, &e, &r); err != nil {
+			t.Fatalf("docker.attributes[%s]: %v", tc.key, err)
+		}
+		if got := r.value(t, "docker.attributes"); got != tc.want {
+			t.Errorf("docker.attributes[%s] = %#v, want %#v", tc.key, got, tc.want)
+		}
+	}
+}
+
+func TestExtractErrors(t *testing.T) {
+	var e event.Event
+	e.Parse([]byte(`{"Type":"container","Actor":{"Attributes":{"":"empty-key"}}}`))
+	var r recorder
+	attr := uint64(byName(t, "docker.attributes").ID)
+	for _, tc := range []struct {
+		arg     string
+		present bool
+	}{{"", false}, {"", true}, {"x", false}} {
+		r.reset()
+		err := Extract(attr, tc.arg, tc.present, &e, &r)
+		if err == nil || !strings.Contains(err.Error(), "docker.attributes") || !strings.Contains(err.Error(), "key") {
+			t.Errorf("docker.attributes with arg %q present=%v: err %v", tc.arg, tc.present, err)
+		}
+		if r.value(t, "docker.attributes") != nil {
+			t.Errorf("docker.attributes with arg %q present=%v produced a value", tc.arg, tc.present)
+		}
+	}
+	for _, id := range []uint64{uint64(len(Table)), uint64(len(Table)) + 1, 1 << 32, 1<<64 - 1} {
+		r.reset()
+		err := Extract(id, "", false, &e, &r)
+		var unk ErrUnknownField
+		if !errors.As(err, &unk) || unk.ID != id {
+			t.Errorf("Extract(%d): err %v, want ErrUnknownField{%d}", id, err, id)
+			continue
+		}
+		if !strings.Contains(err.Error(), fmt.Sprint(id)) || !strings.Contains(err.Error(), fmt.Sprint(len(Table))) {
+			t.Errorf("Extract(%d): message %q", id, err)
+		}
+	}
+	// Fields without argument ignore one.
+	r.reset()
+	if err := Extract(uint64(byName(t, "docker.type").ID), "x", true, &e, &r); err != nil || r.value(t, "docker.type") != "container" {
+		t.Errorf("docker.type[x]: %v %v", err, r.strs)
+	}
+}
+
+func TestRefNameTag(t *testing.T) {
+	cases := []struct{ ref, name, tag string }{
+		{"alpine", "alpine", ""},
+		{"alpine:latest", "alpine", "latest"},
+		{"alpine:3.20", "alpine", "3.20"},
+		{"library/alpine:3.20", "library/alpine", "3.20"},
+		{"docker.io/library/alpine:3.20", "docker.io/library/alpine", "3.20"},
+		{"registry.example.com:5000/team/app:1.4.2", "registry.example.com:5000/team/app", "1.4.2"},
+		{"registry.example.com:5000/team/app", "registry.example.com:5000/team/app", ""},
+		{"localhost:5000/app", "localhost:5000/app", ""},
+		{"alpine@sha256:77726ef6b57ddf65bb551896826ec38bc3e53f75cdde31354fbffb4f25238ebd", "alpine", ""},
+		{"alpine:3.20@sha256:77726ef6", "alpine", "3.20"},
+		{"localhost:5000/app:v1@sha256:aa", "localhost:5000/app", "v1"},
+		{"[::1]:5000/app:v1", "[::1]:5000/app", "v1"},
+		{"[::1]:5000/app", "[::1]:5000/app", ""},
+		{"", "", ""},
+		{":", "", ""},
+		{"a:", "a", ""},
+	}
+	for _, tc := range cases {
+		if got := RefName(tc.ref); got != tc.name {
+			t.Errorf("RefName(%q) = %q, want %q", tc.ref, got, tc.name)
+		}
+		if got := RefTag(tc.ref); got != tc.tag {
+			t.Errorf("RefTag(%q) = %q, want %q", tc.ref, got, tc.tag)
+		}
+	}
+}
+
+// The registry docker plugin's fields (Issif/docker-plugin), which keep
+// their names and string type.
+var registryFields = []string{
+	"docker.status", "docker.id", "docker.from", "docker.type", "docker.action", "docker.stack.namespace", "docker.node.id",
+	"docker.swarm.task", "docker.swarm.taskid", "docker.swarm.taskname", "docker.swarm.servicename", "docker.node.statenew",
+	"docker.node.stateold", "docker.attributes.container", "docker.attributes.image", "docker.attributes.name",
+	"docker.attributes.type", "docker.attributes.exitcode", "docker.attributes.signal", "docker.scope",
+}
+
+func TestTableIntegrity(t *testing.T) {
+	if len(Table) != numFields {
+		t.Fatalf("len(Table) = %d, numFields = %d", len(Table), numFields)
+	}
+	validName := regexp.MustCompile(`^docker\.[a-z][a-z0-9]*(\.[a-z][a-z0-9]*)*$`)
+	names := map[string]int{}
+	displays := map[string]int{}
+	for i, f := range Table {
+		if f.ID != i {
+			t.Errorf("%s: ID %d at index %d", f.Name, f.ID, i)
+		}
+		if j, dup := names[f.Name]; dup {
+			t.Errorf("%s at %d and %d", f.Name, j, i)
+		}
+		names[f.Name] = i
+		if j, dup := displays[f.Display]; dup {
+			t.Errorf("display name %q of %s already used by %s", f.Display, f.Name, Table[j].Name)
+		}
+		displays[f.Display] = i
+		if !validName.MatchString(f.Name) {
+			t.Errorf("field name %q", f.Name)
+		}
+		if strings.TrimSpace(f.Display) == "" || strings.TrimSpace(f.Desc) == "" {
+			t.Errorf("%s: empty display name or description", f.Name)
+		}
+		if !strings.HasSuffix(f.Desc, ".") || len(f.Desc) < 20 {
+			t.Errorf("%s: description %q", f.Name, f.Desc)
+		}
+		switch f.Type {
+		case String, Uint64, AbsTime:
+		default:
+			t.Errorf("%s: type %q", f.Name, f.Type)
+		}
+		if f.ArgIsKey != f.ArgRequired {
+			t.Errorf("%s: ArgRequired %v, ArgIsKey %v", f.Name, f.ArgRequired, f.ArgIsKey)
+		}
+		for _, p := range f.Properties {
+			if p != "addOutput" {
+				t.Errorf("%s: unexpected property %q", f.Name, p)
+			}
+		}
+	}
+	for _, n := range registryFields {
+		i, ok := names[n]
+		if !ok {
+			t.Errorf("registry field %s is missing", n)
+			continue
+		}
+		if Table[i].Type != String || Table[i].ArgRequired {
+			t.Errorf("registry field %s: type %s, arg %v; want a string without argument", n, Table[i].Type, Table[i].ArgRequired)
+		}
+	}
+	// The field ids are the constants, in order.
+	for id, name := range map[int]string{Status: "docker.status", Time: "docker.time", Attributes: "docker.attributes",
+		ContainerExitCode: "docker.container.exitcode", VolumeDriver: "docker.volume.driver"} {
+		if Table[id].Name != name {
+			t.Errorf("Table[%d] is %s, want %s", id, Table[id].Name, name)
+		}
+	}
+	var argFields []string
+	for _, f := range Table {
+		if f.ArgRequired {
+			argFields = append(argFields, f.Name)
+		}
+	}
+	sort.Strings(argFields)
+	if strings.Join(argFields, ",") != "docker.attributes" {
+		t.Errorf("fields with a required argument: %v", argFields)
+	}
+	if byName(t, "docker.time").Type != AbsTime || byName(t, "docker.container.exitcode").Type != Uint64 {
+		t.Error("docker.time must be abstime and docker.container.exitcode uint64")
+	}
+}
+
+// countingSink keeps nothing: extraction must not allocate.
+type countingSink struct{ n int }
+
+func (c *countingSink) String(string) { c.n++ }
+func (c *countingSink) Uint64(uint64) { c.n++ }
+
+func TestExtractAllocs(t *testing.T) {
+	var e event.Event
+	var sink countingSink
+	for _, tc := range events {
+		e.Parse([]byte(tc.msg))
+		n := testing.AllocsPerRun(50, func() {
+			for _, f := range Table {
+				_ = Extract(uint64(f.ID), "com.docker.compose.project", true, &e, &sink)
+			}
+		})
+		if n != 0 {
+			t.Errorf("%s: extracting every field allocates %v times", tc.name, n)
+		}
+	}
+}
