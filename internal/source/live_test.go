@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -17,116 +14,8 @@ import (
 
 	"github.com/falco-docker/docker-plugin/internal/config"
 	"github.com/falco-docker/docker-plugin/internal/metrics"
+	"github.com/falco-docker/docker-plugin/internal/source/sourcetest"
 )
-
-// fakeDaemon speaks the two endpoints the live source uses (/_ping and
-// /vX/events) on a unix socket. Each events connection streams the lines
-// the test sends on lines until the test drops it (hangup) or the client
-// goes away.
-type fakeDaemon struct {
-	t       *testing.T
-	sock    string
-	srv     *httptest.Server
-	version string // Api-Version header ("" = none)
-
-	mu       sync.Mutex
-	requests []*http.Request // events requests, in order
-	status   int             // events answer status (0 = 200)
-	body     string          // events answer body when status != 200
-
-	lines  chan string
-	hangup chan struct{}
-	conns  chan int // one value per accepted events request (its index)
-}
-
-func newFakeDaemon(t *testing.T, version string) *fakeDaemon {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "dk")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	d := &fakeDaemon{
-		t: t, sock: filepath.Join(dir, "d.sock"), version: version,
-		lines: make(chan string, 1024), hangup: make(chan struct{}, 1), conns: make(chan int, 16),
-	}
-	ln, err := net.Listen("unix", d.sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.srv = httptest.NewUnstartedServer(http.HandlerFunc(d.serve))
-	d.srv.Listener = ln
-	d.srv.Start()
-	t.Cleanup(d.srv.Close)
-	return d
-}
-
-func (d *fakeDaemon) endpoint() string { return "unix://" + d.sock }
-
-func (d *fakeDaemon) serve(w http.ResponseWriter, r *http.Request) {
-	if d.version != "" {
-		w.Header().Set("Api-Version", d.version)
-	}
-	if r.URL.Path == "/_ping" {
-		w.Write([]byte("OK"))
-		return
-	}
-	if !strings.HasSuffix(r.URL.Path, "/events") {
-		http.NotFound(w, r)
-		return
-	}
-	d.mu.Lock()
-	d.requests = append(d.requests, r.Clone(r.Context()))
-	idx := len(d.requests) - 1
-	status, body := d.status, d.body
-	d.mu.Unlock()
-	if status != 0 {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		w.Write([]byte(body))
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusOK)
-	w.(http.Flusher).Flush()
-	d.conns <- idx
-	for {
-		select {
-		case l := <-d.lines:
-			if _, err := w.Write([]byte(l)); err != nil {
-				return
-			}
-			w.(http.Flusher).Flush()
-		case <-d.hangup:
-			return
-		case <-r.Context().Done():
-			return
-		}
-	}
-}
-
-func (d *fakeDaemon) request(i int) *http.Request {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.requests[i]
-}
-
-func (d *fakeDaemon) waitConn(t *testing.T) int {
-	t.Helper()
-	select {
-	case i := <-d.conns:
-		return i
-	case <-time.After(10 * time.Second):
-		t.Fatal("the live source did not connect to the fake daemon")
-		return -1
-	}
-}
-
-func (d *fakeDaemon) send(lines ...string) {
-	for _, l := range lines {
-		d.lines <- l + "\n"
-	}
-}
 
 // testBatch is a Batch in Go memory.
 type testBatch struct {
@@ -255,12 +144,12 @@ func msg(action, id string, ts uint64) string {
 }
 
 func TestLiveDeliversDaemonBytes(t *testing.T) {
-	d := newFakeDaemon(t, "1.41")
+	d := sourcetest.New(t, "1.41")
 	env := newLiveEnv(func(c *config.Config) {
 		c.Filters = map[string][]string{"type": {"container", "network"}, "label": {"app=web"}}
 	})
-	l := openLiveT(t, d.endpoint(), env.Env, noenv)
-	i := d.waitConn(t)
+	l := openLiveT(t, d.Endpoint(), env.Env, noenv)
+	i := d.WaitConn(t)
 
 	// Unknown fields, a Podman-style extra and odd spacing survive as is.
 	raw := []string{
@@ -268,7 +157,7 @@ func TestLiveDeliversDaemonBytes(t *testing.T) {
 		`{"Type":"container","Action":"died","Actor":{"ID":"bb","Attributes":{"containerExitCode":"0","podId":""}},"time":1714560001,"timeNano":1714560001000000001,"x-extra":{"k":[1,2]}}`,
 		`{"Type":"network" , "Action":"create","Actor":{"ID":"cc","Attributes":{"name":"n"}},"time":1714560002}`,
 	}
-	d.send(raw...)
+	d.Send(raw...)
 	got := collect(t, l, 3)
 	for k, want := range raw {
 		if string(got.events[k]) != want {
@@ -282,7 +171,7 @@ func TestLiveDeliversDaemonBytes(t *testing.T) {
 		t.Errorf("timestamp without timeNano = %d, want time*1e9", got.ts[2])
 	}
 
-	r := d.request(i)
+	r := d.Request(i)
 	if r.URL.Path != "/v1.41/events" {
 		t.Errorf("path %s, want /v1.41/events", r.URL.Path)
 	}
@@ -299,7 +188,7 @@ func TestLiveDeliversDaemonBytes(t *testing.T) {
 	if n := env.counters.Received.Load(); n != 3 {
 		t.Errorf("events_received %d, want 3", n)
 	}
-	if p, s := l.Progress(); p != 0 || !strings.Contains(s, "connected to "+d.endpoint()) || !strings.Contains(s, "API 1.41") {
+	if p, s := l.Progress(); p != 0 || !strings.Contains(s, "connected to "+d.Endpoint()) || !strings.Contains(s, "API 1.41") {
 		t.Errorf("Progress = %v %q", p, s)
 	}
 }
@@ -318,11 +207,11 @@ func TestLiveNegotiatesAPIVersion(t *testing.T) {
 		{"1.52", "1.43", "1.43"}, // DOCKER_API_VERSION pins, as in Docker's tools
 	} {
 		t.Run(tc.daemon+"/"+tc.pinned, func(t *testing.T) {
-			d := newFakeDaemon(t, tc.daemon)
+			d := sourcetest.New(t, tc.daemon)
 			env := newLiveEnv(nil)
-			openLiveT(t, d.endpoint(), env.Env, envMap(map[string]string{"DOCKER_API_VERSION": tc.pinned}))
-			i := d.waitConn(t)
-			if got := d.request(i).URL.Path; got != "/v"+tc.want+"/events" {
+			openLiveT(t, d.Endpoint(), env.Env, envMap(map[string]string{"DOCKER_API_VERSION": tc.pinned}))
+			i := d.WaitConn(t)
+			if got := d.Request(i).URL.Path; got != "/v"+tc.want+"/events" {
 				t.Errorf("daemon %q pinned %q: path %s, want /v%s/events", tc.daemon, tc.pinned, got, tc.want)
 			}
 		})
@@ -333,20 +222,20 @@ func TestLiveNegotiatesAPIVersion(t *testing.T) {
 // daemon's replay of events at that timestamp is deduplicated; events it
 // published meanwhile are delivered.
 func TestLiveReconnectResumesWithoutLossOrDuplicates(t *testing.T) {
-	d := newFakeDaemon(t, "1.44")
+	d := sourcetest.New(t, "1.44")
 	env := newLiveEnv(nil)
-	l := openLiveT(t, d.endpoint(), env.Env, noenv)
-	d.waitConn(t)
+	l := openLiveT(t, d.Endpoint(), env.Env, noenv)
+	d.WaitConn(t)
 
 	a := msg("create", "a", 1000000000100)
 	b := msg("start", "b", 1000000000200)
 	c := msg("attach", "c", 1000000000200) // same nanosecond as b
-	d.send(a, b, c)
+	d.Send(a, b, c)
 	got := collect(t, l, 3)
 
-	d.hangup <- struct{}{}
-	i := d.waitConn(t)
-	if since := d.request(i).URL.Query().Get("since"); since != "1000.000000200" {
+	d.Hangup()
+	i := d.WaitConn(t)
+	if since := d.Request(i).URL.Query().Get("since"); since != "1000.000000200" {
 		t.Errorf("reconnect since=%q, want 1000.000000200", since)
 	}
 	if env.last.Get() == nil || !strings.Contains(env.last.Get().Error(), "reconnecting") {
@@ -354,7 +243,7 @@ func TestLiveReconnectResumesWithoutLossOrDuplicates(t *testing.T) {
 	}
 	dNew := msg("die", "d", 1000000000200) // new event at the boundary nanosecond
 	e := msg("destroy", "e", 1000000000300)
-	d.send(b, c, dNew, e) // the daemon replays b and c from its buffer
+	d.Send(b, c, dNew, e) // the daemon replays b and c from its buffer
 	more := collect(t, l, 2)
 	if string(more.events[0]) != dNew || string(more.events[1]) != e {
 		t.Errorf("after reconnect got %q, want d and e", more.events)
@@ -370,7 +259,7 @@ func TestLiveReconnectResumesWithoutLossOrDuplicates(t *testing.T) {
 	}
 	eventually(t, "last error cleared after reconnect", func() bool { return env.last.Get() == nil })
 	// The same payload at a later timestamp is a new event, not a duplicate.
-	d.send(strings.Replace(b, "1000000000200", "1000000000400", 1))
+	d.Send(strings.Replace(b, "1000000000200", "1000000000400", 1))
 	collect(t, l, 1)
 	if !strings.Contains(env.log.text(), "reconnected") {
 		t.Errorf("no reconnect log line:\n%s", env.log.text())
@@ -379,12 +268,12 @@ func TestLiveReconnectResumesWithoutLossOrDuplicates(t *testing.T) {
 }
 
 func TestLiveQueueOverflowDropsAndCounts(t *testing.T) {
-	d := newFakeDaemon(t, "1.41")
+	d := sourcetest.New(t, "1.41")
 	env := newLiveEnv(func(c *config.Config) { c.QueueSize = 16 })
-	l := openLiveT(t, d.endpoint(), env.Env, noenv)
-	d.waitConn(t)
+	l := openLiveT(t, d.Endpoint(), env.Env, noenv)
+	d.WaitConn(t)
 	for k := 0; k < 100; k++ {
-		d.send(msg("start", fmt.Sprint(k), uint64(1e18)+uint64(k)))
+		d.Send(msg("start", fmt.Sprint(k), uint64(1e18)+uint64(k)))
 	}
 	eventually(t, "100 events received", func() bool { return env.counters.Received.Load() == 100 })
 	if n := env.counters.Dropped.Load(); n != 84 {
@@ -397,7 +286,7 @@ func TestLiveQueueOverflowDropsAndCounts(t *testing.T) {
 		}
 	}
 	// Room again: new events flow and the recovery is logged.
-	d.send(msg("stop", "x", 2e18))
+	d.Send(msg("stop", "x", 2e18))
 	collect(t, l, 1)
 	log := env.log.text()
 	if strings.Count(log, "queue full") != 1 || !strings.Contains(log, "84 events were dropped") {
@@ -406,13 +295,13 @@ func TestLiveQueueOverflowDropsAndCounts(t *testing.T) {
 }
 
 func TestLiveBadMessagesAreCounted(t *testing.T) {
-	d := newFakeDaemon(t, "1.41")
+	d := sourcetest.New(t, "1.41")
 	env := newLiveEnv(func(c *config.Config) { c.MaxEventSize = 1024 })
-	l := openLiveT(t, d.endpoint(), env.Env, noenv)
-	d.waitConn(t)
+	l := openLiveT(t, d.Endpoint(), env.Env, noenv)
+	d.WaitConn(t)
 	big := `{"Type":"container","Action":"start","Actor":{"Attributes":{"x":"` + strings.Repeat("y", 2000) + `"}}}`
 	huge := `{"x":"` + strings.Repeat("z", 200<<10) + `"}` // larger than the read buffer
-	d.send("not json", "", big, `{"truncated":`, huge, msg("start", "ok", 5e18))
+	d.Send("not json", "", big, `{"truncated":`, huge, msg("start", "ok", 5e18))
 	got := collect(t, l, 1)
 	if !bytes.Contains(got.events[0], []byte(`"id":"ok"`)) {
 		t.Errorf("good event lost: %s", got.events[0])
@@ -460,22 +349,18 @@ func TestLiveDaemonStartsLater(t *testing.T) {
 	l := openLiveT(t, "unix://"+sock, env.Env, noenv)
 	eventually(t, "a failed attempt", func() bool { return env.counters.ConnectErrors.Load() >= 1 })
 
-	d := &fakeDaemon{t: t, sock: sock, version: "1.41", lines: make(chan string, 16), hangup: make(chan struct{}, 1), conns: make(chan int, 4)}
-	ln, err := net.Listen("unix", sock)
-	if err != nil {
+	d := sourcetest.Prepare(sock, "1.41")
+	if err := d.Start(); err != nil {
 		t.Fatal(err)
 	}
-	d.srv = httptest.NewUnstartedServer(http.HandlerFunc(d.serve))
-	d.srv.Listener = ln
-	d.srv.Start()
-	defer d.srv.Close()
+	defer d.Close()
 	defer l.Close() // before the server's Close, which waits for the stream
-	i := d.waitConn(t)
-	since := d.request(i).URL.Query().Get("since")
+	i := d.WaitConn(t)
+	since := d.Request(i).URL.Query().Get("since")
 	if since == "" || since > fmt.Sprintf("%d.", time.Now().Unix()+1) {
 		t.Errorf("since=%q: want the time of plugin_open", since)
 	}
-	d.send(msg("start", "late", uint64(time.Now().UnixNano())))
+	d.Send(msg("start", "late", uint64(time.Now().UnixNano())))
 	collect(t, l, 1)
 	if env.counters.Reconnects.Load() != 0 {
 		t.Errorf("the first successful connection is not a reconnect")
@@ -485,12 +370,12 @@ func TestLiveDaemonStartsLater(t *testing.T) {
 
 // Live mode never returns EOF, even when the daemon ends every stream.
 func TestLiveNeverEOF(t *testing.T) {
-	d := newFakeDaemon(t, "1.41")
+	d := sourcetest.New(t, "1.41")
 	env := newLiveEnv(nil)
-	l := openLiveT(t, d.endpoint(), env.Env, noenv)
+	l := openLiveT(t, d.Endpoint(), env.Env, noenv)
 	for k := 0; k < 3; k++ {
-		d.waitConn(t)
-		d.hangup <- struct{}{}
+		d.WaitConn(t)
+		d.Hangup()
 		if err := l.Next(&testBatch{cap: 4}, 5*time.Millisecond); err != ErrTimeout {
 			t.Fatalf("Next after the stream ended = %v, want ErrTimeout", err)
 		}
@@ -498,10 +383,10 @@ func TestLiveNeverEOF(t *testing.T) {
 }
 
 func TestLiveDaemonRefusesRequest(t *testing.T) {
-	d := newFakeDaemon(t, "1.41")
-	d.status, d.body = 400, `{"message":"invalid filter 'foo'"}`
+	d := sourcetest.New(t, "1.41")
+	d.Refuse(400, `{"message":"invalid filter 'foo'"}`)
 	env := newLiveEnv(nil)
-	openLiveT(t, d.endpoint(), env.Env, noenv)
+	openLiveT(t, d.Endpoint(), env.Env, noenv)
 	eventually(t, "the daemon's message in the last error", func() bool {
 		e := env.last.Get()
 		return e != nil && strings.Contains(e.Error(), "invalid filter 'foo'") && strings.Contains(e.Error(), "400")
@@ -509,16 +394,16 @@ func TestLiveDaemonRefusesRequest(t *testing.T) {
 }
 
 func TestLiveCloseStopsReader(t *testing.T) {
-	d := newFakeDaemon(t, "1.41")
+	d := sourcetest.New(t, "1.41")
 	base := runtime.NumGoroutine()
 	for k := 0; k < 20; k++ {
 		env := newLiveEnv(nil)
-		l, err := OpenLive(d.endpoint(), env.Env, noenv)
+		l, err := OpenLive(d.Endpoint(), env.Env, noenv)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if k%2 == 0 {
-			d.waitConn(t)
+			d.WaitConn(t)
 		}
 		l.Close()
 	}

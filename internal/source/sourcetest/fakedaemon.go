@@ -1,0 +1,174 @@
+// Package sourcetest is a fake Docker daemon for tests of the live source:
+// it speaks the two endpoints the plugin uses (/_ping and /vX/events) on a
+// unix socket, records every events request (path, since=, filters=) and
+// streams the lines a test sends. Tests drop the stream (Hangup) to
+// exercise reconnection, or refuse requests (Refuse) to exercise errors.
+package sourcetest
+
+import (
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Daemon is one fake daemon. Create it with New.
+type Daemon struct {
+	// Sock is the socket path.
+	Sock string
+	// Version is the Api-Version the daemon announces ("" = none).
+	Version string
+
+	srv *httptest.Server
+
+	mu       sync.Mutex
+	requests []*http.Request
+	status   int
+	body     string
+
+	lines  chan string
+	hangup chan struct{}
+	conns  chan int
+	stop   chan struct{}
+	once   sync.Once
+}
+
+// New starts a fake daemon announcing API version on a fresh socket; it
+// stops when the test ends.
+func New(t testing.TB, version string) *Daemon {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "dk") // short: sun_path holds 108 bytes
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	d := Prepare(filepath.Join(dir, "d.sock"), version)
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Close)
+	return d
+}
+
+// Prepare makes a daemon for sock without listening yet (Start listens):
+// tests of a daemon that comes up after the plugin opened.
+func Prepare(sock, version string) *Daemon {
+	return &Daemon{
+		Sock: sock, Version: version,
+		lines: make(chan string, 1<<16), hangup: make(chan struct{}, 1),
+		conns: make(chan int, 64), stop: make(chan struct{}),
+	}
+}
+
+// Start listens on the socket.
+func (d *Daemon) Start() error {
+	ln, err := net.Listen("unix", d.Sock)
+	if err != nil {
+		return err
+	}
+	d.srv = httptest.NewUnstartedServer(http.HandlerFunc(d.serve))
+	d.srv.Listener = ln
+	d.srv.Start()
+	return nil
+}
+
+// Close ends every stream and stops the server.
+func (d *Daemon) Close() {
+	d.once.Do(func() {
+		close(d.stop)
+		if d.srv != nil {
+			d.srv.Close()
+		}
+	})
+}
+
+// Endpoint is the open params value for this daemon.
+func (d *Daemon) Endpoint() string { return "unix://" + d.Sock }
+
+// Refuse makes later events requests answer status with body.
+func (d *Daemon) Refuse(status int, body string) {
+	d.mu.Lock()
+	d.status, d.body = status, body
+	d.mu.Unlock()
+}
+
+func (d *Daemon) serve(w http.ResponseWriter, r *http.Request) {
+	if d.Version != "" {
+		w.Header().Set("Api-Version", d.Version)
+	}
+	if r.URL.Path == "/_ping" {
+		w.Write([]byte("OK"))
+		return
+	}
+	if !strings.HasSuffix(r.URL.Path, "/events") {
+		http.NotFound(w, r)
+		return
+	}
+	d.mu.Lock()
+	d.requests = append(d.requests, r.Clone(r.Context()))
+	idx := len(d.requests) - 1
+	status, body := d.status, d.body
+	d.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	if status != 0 {
+		w.WriteHeader(status)
+		w.Write([]byte(body))
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+	w.(http.Flusher).Flush()
+	d.conns <- idx
+	for {
+		select {
+		case l := <-d.lines:
+			if _, err := w.Write([]byte(l)); err != nil {
+				return
+			}
+			if len(d.lines) == 0 {
+				w.(http.Flusher).Flush()
+			}
+		case <-d.hangup:
+			w.(http.Flusher).Flush()
+			return
+		case <-d.stop:
+			return
+		case <-r.Context().Done():
+			return
+		}
+	}
+}
+
+// Request returns the i-th events request.
+func (d *Daemon) Request(i int) *http.Request {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.requests[i]
+}
+
+// WaitConn waits for the next accepted events stream and returns its
+// request index.
+func (d *Daemon) WaitConn(t testing.TB) int {
+	t.Helper()
+	select {
+	case i := <-d.conns:
+		return i
+	case <-time.After(10 * time.Second):
+		t.Fatal("the live source did not connect to the fake daemon")
+		return -1
+	}
+}
+
+// Send streams lines (each gets its "\n") to the current connection.
+func (d *Daemon) Send(lines ...string) {
+	for _, l := range lines {
+		d.lines <- l + "\n"
+	}
+}
+
+// Hangup ends the current stream (as a daemon restart would).
+func (d *Daemon) Hangup() { d.hangup <- struct{}{} }
