@@ -104,7 +104,7 @@ func Open(params string, env Env) (Source, error) {
 			return nil, err
 		}
 		return OpenReplay(path, env)
-	case "unix", "tcp", "http", "https":
+	case "unix", "tcp", "http", "https", "ssh", "npipe":
 		return openLive(p, env)
 	}
 	return nil, fmt.Errorf("open params %q: unknown scheme %q (expected file, unix or tcp)", shorten(p), scheme)

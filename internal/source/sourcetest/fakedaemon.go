@@ -122,7 +122,10 @@ func (d *Daemon) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(http.StatusOK)
 	w.(http.Flusher).Flush()
-	d.conns <- idx
+	select {
+	case d.conns <- idx:
+	default: // nobody waits for connections (soak tests); never block
+	}
 	for {
 		select {
 		case l := <-d.lines:
@@ -148,6 +151,13 @@ func (d *Daemon) Request(i int) *http.Request {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.requests[i]
+}
+
+// Requests is the number of events requests received so far.
+func (d *Daemon) Requests() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.requests)
 }
 
 // WaitConn waits for the next accepted events stream and returns its
