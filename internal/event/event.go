@@ -181,13 +181,18 @@ func (e *Event) ActionName() Str {
 }
 
 // ActionArgs is the argument part of Action, after ": " ("sh -c id" for
-// "exec_create: sh -c id"); absent when Action has no argument.
+// "exec_create: sh -c id"), without trailing blanks; absent when Action has
+// no argument.
 func (e *Event) ActionArgs() Str {
 	if !e.action.OK {
 		return Str{}
 	}
 	_, args, ok := strings.Cut(e.action.S, ": ")
-	if !ok {
+	// moby joins the exec entrypoint and its arguments with a space even
+	// when there are none (`docker exec c sh` logs "exec_start: sh "):
+	// the trailing blanks are that artefact, not part of the command.
+	args = strings.TrimRight(args, " ")
+	if !ok || args == "" {
 		return Str{}
 	}
 	return Str{S: args, OK: true}

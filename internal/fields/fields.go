@@ -80,6 +80,7 @@ const (
 	NetworkDriver
 	VolumeName
 	VolumeDriver
+	ExecExe
 	numFields
 )
 
@@ -139,7 +140,7 @@ var Table = []Field{
 	{ID: ActionArgs, Name: "docker.action.args", Type: String, Display: "Action Arguments", Example: "sh -c id",
 		Desc: "The argument part of the action, after ': ' (the command of exec_create/exec_start, the status of health_status); no value when the action has none."},
 	{ID: ExecCmdline, Name: "docker.exec.cmdline", Type: String, Display: "Exec Command Line", Example: "sh -c id",
-		Desc: "Command line of exec_create and exec_start container events (from the action)."},
+		Desc: "Command line of exec_create and exec_start container events (from the action; the trailing space the daemon appends when there are no arguments is removed, so `docker exec c sh` gives sh)."},
 	{ID: ExecID, Name: "docker.exec.id", Type: String, Display: "Exec ID", Example: "5f8c...",
 		Desc: "Exec instance id of exec_create, exec_start and exec_die container events (attribute execID)."},
 	{ID: ContainerID, Name: "docker.container.id", Type: String, Display: "Container ID", Example: "e327f1fa52a9...",
@@ -166,6 +167,8 @@ var Table = []Field{
 		Desc: "Volume name of volume events (Actor.ID)."},
 	{ID: VolumeDriver, Name: "docker.volume.driver", Type: String, Display: "Volume Driver", Example: "local",
 		Desc: "Volume driver of volume events (attribute driver)."},
+	{ID: ExecExe, Name: "docker.exec.exe", Type: String, Display: "Exec Executable", Example: "/bin/bash",
+		Desc: "First word of docker.exec.cmdline, as given (sh, /bin/bash): what the exec runs, for rules such as docker.exec.exe in (shell_binaries)."},
 }
 
 func init() {
@@ -329,6 +332,15 @@ func Extract(id uint64, arg string, argPresent bool, e *event.Event, out Sink) e
 	case VolumeDriver:
 		if isType(e, "volume") {
 			putStr(out, e.Attr("driver"))
+		}
+	case ExecExe:
+		if isType(e, "container") {
+			if n := e.ActionName(); n.OK && (n.S == "exec_create" || n.S == "exec_start") {
+				if args := e.ActionArgs(); args.OK {
+					exe, _, _ := strings.Cut(strings.TrimLeft(args.S, " "), " ")
+					putStr(out, event.Str{S: exe, OK: exe != ""})
+				}
+			}
 		}
 	default:
 		return ErrUnknownField{ID: id}
