@@ -35,7 +35,7 @@ var replayWant = []struct {
 	{1644314337000000001, map[string]any{ // 1.52 exec_create: status/id/from derived
 		"docker.status": "exec_create: sh -c id", "docker.id": c1, "docker.from": "alpine:3.20", "docker.type": "container", "docker.action": "exec_create: sh -c id",
 		"docker.attributes.image": "alpine:3.20", "docker.attributes.name": "confident_kirch", "docker.scope": "local", "docker.actor.id": c1,
-		"docker.action.name": "exec_create", "docker.action.args": "sh -c id", "docker.exec.cmdline": "sh -c id", "docker.exec.id": ex,
+		"docker.action.name": "exec_create", "docker.action.args": "sh -c id", "docker.exec.cmdline": "sh -c id", "docker.exec.exe": "sh", "docker.exec.id": ex,
 		"docker.container.id": c1, "docker.container.name": "confident_kirch", "docker.container.image": "alpine:3.20"}},
 	{1644314338123456789, map[string]any{ // pre-1.52 die
 		"docker.status": "die", "docker.id": c1, "docker.from": "alpine:3.20", "docker.type": "container", "docker.action": "die",
