@@ -16,7 +16,7 @@ PUREPKGS := ./internal/... $(if $(wildcard rules/*.go),./rules/...)
 GOFILES := $(shell find . -name '*.go' -not -path './build/*')
 CFILES  := $(shell find abi tests/harness -name '*.[ch]')
 
-.PHONY: all clean test vet fmt-check unit harness run install rules bench fuzz readme profile
+.PHONY: all clean test vet fmt-check unit harness harness-cgocheck2 run install rules bench fuzz readme profile
 
 all: $(OUTPUT)
 
@@ -31,7 +31,7 @@ clean:
 	rm -rf $(OUTPUT) lib$(NAME).h build dist
 
 # Everything the project checks.
-test: fmt-check vet unit harness
+test: fmt-check vet unit harness harness-cgocheck2
 
 fmt-check:
 	@bad=$$(gofmt -l $(GOFILES)); if [ -n "$$bad" ]; then echo "gofmt needed: $$bad"; exit 1; fi
@@ -48,6 +48,13 @@ unit:
 # The cgo harness drives the built .so through the C ABI.
 harness: $(OUTPUT)
 	DOCKER_PLUGIN_SO=$(CURDIR)/$(OUTPUT) $(GO) test -count=1 -timeout 15m ./tests/...
+
+# The harness again against a build with full cgo pointer checking: any Go
+# pointer the plugin (or the harness) leaves in C memory panics the run.
+harness-cgocheck2:
+	@mkdir -p build
+	GOEXPERIMENT=cgocheck2 $(GO) build -buildmode=c-shared -o build/libdocker-cgocheck2.so ./plugin
+	GOEXPERIMENT=cgocheck2 DOCKER_PLUGIN_SO=$(CURDIR)/build/libdocker-cgocheck2.so $(GO) test -count=1 -timeout 15m ./tests/
 
 # Every fuzz target of the module, FUZZTIME each.
 fuzz:

@@ -1,6 +1,10 @@
 package tests
 
 import (
+	"fmt"
+	"syscall"
+
+	"github.com/falco-docker/docker-plugin/internal/source/sourcetest"
 	"testing"
 	"time"
 
@@ -202,4 +206,37 @@ func BenchmarkEventToString(b *testing.B) {
 	for k := 0; k < b.N; k++ {
 		plug.EventToString(s, store, k%store.Len())
 	}
+}
+
+// BenchmarkLiveIdle: Falco's loop over next_batch on a connected, idle live
+// stream (a fake daemon that sends nothing). One op = one next_batch call,
+// which waits waitMs (5 ms) and times out. cpu-% is the process's CPU time
+// (the plugin's runtime and this loop together) over wall time, in percent
+// of one core: the cost of an idle Docker host to Falco.
+func BenchmarkLiveIdle(b *testing.B) {
+	for _, wait := range []int{5, 10, 20} {
+		b.Run(fmt.Sprintf("waitMs=%d", wait), func(b *testing.B) { benchLiveIdle(b, wait) })
+	}
+}
+
+func benchLiveIdle(b *testing.B, waitMs int) {
+	needDocker(b)
+	d := sourcetest.New(b, "1.44")
+	s := initOK(b, fmt.Sprintf(`{"logLevel":"error","waitMs":%d}`, waitMs))
+	i := openOK(b, s, d.Endpoint())
+	d.WaitConn(b)
+	cpu := func() time.Duration {
+		var ru syscall.Rusage
+		syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	b.ResetTimer()
+	c0, w0 := cpu(), time.Now()
+	// The loop runs in C, as Falco's does: a Go host calling in per
+	// iteration would add its own runtime's cgo-call overhead.
+	if rc, evts := plug.BenchNextBatch(s, i, uint64(b.N)); rc != harness.Timeout || evts != 0 {
+		b.Fatalf("idle next_batch rc=%d with %d events, want timeouts", rc, evts)
+	}
+	used, wall := cpu()-c0, time.Since(w0)
+	b.ReportMetric(100*float64(used)/float64(wall), "cpu-%")
 }

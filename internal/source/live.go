@@ -84,8 +84,7 @@ type Live struct {
 	bytes    int
 	dropping bool   // inside a run of drops (log once per run)
 	dropRun  uint64 // events dropped in the current run
-	notify   chan struct{}
-	timer    *time.Timer
+	wake     *waiter
 
 	status    atomic.Pointer[string]
 	delivered uint64 // events handed out (Falco's thread only)
@@ -280,7 +279,6 @@ func OpenLive(params string, env Env, getenv func(string) string) (*Live, error)
 		useTLS:   t.TLS,
 		pinned:   getenv(client.EnvOverrideAPIVersion) != "",
 		done:     make(chan struct{}),
-		notify:   make(chan struct{}, 1),
 		seed:     maphash.MakeSeed(),
 		opened:   time.Now(),
 	}
@@ -311,9 +309,10 @@ func OpenLive(params string, env Env, getenv func(string) string) (*Live, error)
 	}
 	cli.Close()
 
+	if l.wake, err = newWaiter(); err != nil {
+		return nil, fmt.Errorf("live source: %w", err)
+	}
 	l.slots = make([]slot, env.Config.QueueSize)
-	l.timer = time.NewTimer(time.Hour)
-	l.timer.Stop()
 	l.rbuf = bufio.NewReaderSize(nil, max(64<<10, env.Config.MaxEventSize+2))
 	l.setStatus("connecting to " + l.endpoint)
 	l.ctx, l.cancel = context.WithCancel(context.Background())
@@ -580,40 +579,34 @@ func (l *Live) push(line []byte, ts uint64) {
 	if recovered > 0 {
 		l.env.Log.Warnf("docker daemon %s: event queue has room again; %d events were dropped", l.endpoint, recovered)
 	}
-	select {
-	case l.notify <- struct{}{}:
-	default:
-	}
+	l.wake.wake()
 }
 
 // Next implements Source: drain the queue into b; with nothing queued,
 // wait up to wait for the reader. Never ErrEOF.
 func (l *Live) Next(b Batch, wait time.Duration) error {
-	deadline := time.Time{}
+	if l.drain(b) > 0 {
+		return nil
+	}
+	if wait <= 0 {
+		return ErrTimeout
+	}
+	deadline := time.Now().Add(wait)
 	for {
+		l.wake.arm()
 		if l.drain(b) > 0 {
+			l.wake.disarm()
 			return nil
 		}
-		if wait <= 0 {
-			return ErrTimeout
-		}
-		now := time.Now()
-		if deadline.IsZero() {
-			deadline = now.Add(wait)
-		}
-		left := deadline.Sub(now)
+		left := time.Until(deadline)
 		if left <= 0 {
+			l.wake.disarm()
 			return ErrTimeout
 		}
-		l.timer.Reset(left)
-		select {
-		case <-l.notify:
-			l.timer.Stop()
-		case <-l.timer.C:
-			if l.drain(b) > 0 {
-				return nil
-			}
-			return ErrTimeout
+		l.wake.wait(left)
+		l.wake.disarm()
+		if l.drain(b) > 0 {
+			return nil
 		}
 	}
 }
@@ -647,7 +640,7 @@ func (l *Live) Progress() (float64, string) {
 func (l *Live) Close() error {
 	l.cancel()
 	<-l.done
-	l.timer.Stop()
+	l.wake.close()
 	return nil
 }
 
