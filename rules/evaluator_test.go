@@ -11,11 +11,16 @@ import (
 // code), and make sure what must not compile does not.
 
 var (
-	evKill9  = `{"Type":"container","Action":"kill","Actor":{"ID":"aaaa1111","Attributes":{"com.docker.compose.project":"shop","image":"nginx:1.27","name":"web","signal":"9","weird key":"a b"}},"scope":"local","time":1760000000,"timeNano":1760000000000000000}`
-	evDie137 = `{"status":"die","id":"bbbb2222","from":"alpine:3.20","Type":"container","Action":"die","Actor":{"ID":"bbbb2222","Attributes":{"exitCode":"137","image":"alpine:3.20","name":"worker"}},"scope":"local","time":1760000001,"timeNano":1760000001000000000}`
-	evPull   = `{"Type":"image","Action":"pull","Actor":{"ID":"registry.example.com:5000/team/app:1.4","Attributes":{"name":"registry.example.com:5000/team/app"}},"scope":"local","time":1760000002,"timeNano":1760000002000000000}`
-	evExecSh = `{"Type":"container","Action":"exec_start: sh ","Actor":{"ID":"aaaa1111","Attributes":{"execID":"cccc3333","image":"nginx:1.27","name":"web"}},"scope":"local","time":1760000003,"timeNano":1760000003000000000}`
-	evPodman = `{"status":"died","id":"dddd4444","from":"docker.io/library/alpine:3.20","Type":"container","Action":"died","Actor":{"ID":"dddd4444","Attributes":{"containerExitCode":"139","image":"docker.io/library/alpine:3.20","name":"podapp"}},"scope":"local","time":1760000004,"timeNano":1760000004000000000}`
+	evKill9       = `{"Type":"container","Action":"kill","Actor":{"ID":"aaaa1111","Attributes":{"com.docker.compose.project":"shop","image":"nginx:1.27","name":"web","signal":"9","weird key":"a b"}},"scope":"local","time":1760000000,"timeNano":1760000000000000000}`
+	evDie137      = `{"status":"die","id":"bbbb2222","from":"alpine:3.20","Type":"container","Action":"die","Actor":{"ID":"bbbb2222","Attributes":{"exitCode":"137","image":"alpine:3.20","name":"worker"}},"scope":"local","time":1760000001,"timeNano":1760000001000000000}`
+	evPull        = `{"Type":"image","Action":"pull","Actor":{"ID":"registry.example.com:5000/team/app:1.4","Attributes":{"name":"registry.example.com:5000/team/app"}},"scope":"local","time":1760000002,"timeNano":1760000002000000000}`
+	evExecSh      = `{"Type":"container","Action":"exec_start: sh ","Actor":{"ID":"aaaa1111","Attributes":{"execID":"cccc3333","image":"nginx:1.27","name":"web"}},"scope":"local","time":1760000003,"timeNano":1760000003000000000}`
+	evExecBinBash = `{"Type":"container","Action":"exec_start: /bin/bash ","Actor":{"ID":"aaaa1111","Attributes":{"execID":"cccc4444","image":"nginx:1.27","name":"web"}},"scope":"local","time":1760000005,"timeNano":1760000005000000000}`
+	evExecBashC   = `{"Type":"container","Action":"exec_start: bash -c cat /etc/shadow","Actor":{"ID":"aaaa1111","Attributes":{"execID":"cccc5555","image":"nginx:1.27","name":"web"}},"scope":"local","time":1760000006,"timeNano":1760000006000000000}`
+	evExecSSH     = `{"Type":"container","Action":"exec_start: ssh host","Actor":{"ID":"aaaa1111","Attributes":{"execID":"cccc6666","image":"nginx:1.27","name":"web"}},"scope":"local","time":1760000007,"timeNano":1760000007000000000}`
+	evExecCatSh   = `{"Type":"container","Action":"exec_start: cat /bin/sh","Actor":{"ID":"aaaa1111","Attributes":{"execID":"cccc7777","image":"nginx:1.27","name":"web"}},"scope":"local","time":1760000008,"timeNano":1760000008000000000}`
+	evExecDie     = `{"Type":"container","Action":"exec_die","Actor":{"ID":"aaaa1111","Attributes":{"execID":"cccc3333","exitCode":"0","image":"nginx:1.27","name":"web"}},"scope":"local","time":1760000009,"timeNano":1760000009000000000}`
+	evPodman      = `{"status":"died","id":"dddd4444","from":"docker.io/library/alpine:3.20","Type":"container","Action":"died","Actor":{"ID":"dddd4444","Attributes":{"containerExitCode":"139","image":"docker.io/library/alpine:3.20","name":"podapp"}},"scope":"local","time":1760000004,"timeNano":1760000004000000000}`
 )
 
 func testEnv() *env {
@@ -106,11 +111,37 @@ func TestEvaluatorTable(t *testing.T) {
 		{`docker.container.name in (empty)`, evKill9, false},
 		{`not docker.container.name in (empty)`, evKill9, true},
 		{`docker.container.name in ()`, evKill9, false},
-		{`docker.exec.cmdline in (shells)`, evExecSh, false}, // the daemon's "sh " is not "sh"
-		{`docker.exec.cmdline in (spaced)`, evExecSh, true},
-		{`docker.exec.cmdline in ("sh ")`, evExecSh, true},
-		{`docker.exec.cmdline glob "sh *"`, evExecSh, true},
-		{`docker.exec.cmdline = "sh "`, evExecSh, true},
+		// the daemon's "exec_start: sh ": command line and arguments without its
+		// trailing space, action and status as sent
+		{`docker.exec.cmdline in (shells)`, evExecSh, true},
+		{`docker.exec.cmdline in (spaced)`, evExecSh, false},
+		{`docker.exec.cmdline in ("sh ")`, evExecSh, false},
+		{`docker.exec.cmdline glob "sh *"`, evExecSh, false},
+		{`docker.exec.cmdline = "sh "`, evExecSh, false},
+		{`docker.exec.cmdline = sh`, evExecSh, true},
+		{`docker.action.args = sh`, evExecSh, true},
+		{`docker.action = "exec_start: sh "`, evExecSh, true},
+		{`docker.status = "exec_start: sh "`, evExecSh, true},
+		{`docker.action.name = exec_start`, evExecSh, true},
+		{`docker.exec.exe = sh`, evExecSh, true},
+		{`docker.exec.exe in (shells)`, evExecSh, true},
+		{`docker.exec.exe in (spaced)`, evExecSh, false},
+		{`docker.exec.exe exists`, evKill9, false}, // not an exec
+		{`docker.exec.exe in (shells)`, evExecBinBash, false},
+		{`docker.exec.exe = /bin/bash`, evExecBinBash, true},
+		{`docker.exec.cmdline = /bin/bash`, evExecBinBash, true},
+		{`docker.exec.exe endswith /bash`, evExecBinBash, true},
+		{`docker.exec.exe = bash`, evExecBashC, true},
+		{`docker.exec.cmdline = "bash -c cat /etc/shadow"`, evExecBashC, true},
+		{`docker.exec.exe in (shells)`, evExecSSH, false}, // ssh is not sh
+		{`docker.exec.exe = ssh`, evExecSSH, true},
+		{`docker.exec.cmdline = "ssh host"`, evExecSSH, true},
+		{`docker.exec.exe in (shells, "/bin/sh")`, evExecCatSh, false}, // a shell as an argument
+		{`docker.exec.exe = cat`, evExecCatSh, true},
+		{`docker.exec.cmdline endswith /bin/sh`, evExecCatSh, true},
+		{`docker.exec.exe exists`, evExecDie, false}, // exec_die carries no command line
+		{`docker.exec.cmdline exists`, evExecDie, false},
+		{`docker.exec.id exists`, evExecDie, true},
 
 		// string operators
 		{`docker.container.image startswith nginx`, evKill9, true},

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"regexp"
@@ -453,6 +454,59 @@ func TestFieldsExistWithCompatibleTypes(t *testing.T) {
 		for _, o := range refs {
 			if !strings.HasPrefix(o.ref.def.Name, "docker.") {
 				t.Errorf("rule %q output: %s is not a docker.* field", r.Name, o.text)
+			}
+		}
+	}
+}
+
+// TestShellExecMacro pins docker_exec_shell on the command lines moby logs: the
+// executable (docker.exec.exe, the first word, trailing space trimmed by the
+// plugin) must be a listed shell; a shell elsewhere in the command line, or a
+// program whose name only starts like one, is not. Every list item is a bare
+// name or an absolute path, and each matches with and without arguments and
+// with the daemon's trailing space.
+func TestShellExecMacro(t *testing.T) {
+	rs := loadRules(t)
+	_, e, err := rs.compile(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shell, err := e.macro("docker_exec_shell")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eval := func(cmdline string) bool {
+		t.Helper()
+		line, err := json.Marshal(map[string]any{"Type": "container", "Action": "exec_start: " + cmdline,
+			"Actor": map[string]any{"ID": "aaaa1111", "Attributes": map[string]string{"execID": "cccc3333", "name": "web"}},
+			"scope": "local", "time": 1760000000, "timeNano": 1760000000000000000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ok, err := shell.eval(newEventSource(line))
+		if err != nil {
+			t.Fatalf("%q: %v", cmdline, err)
+		}
+		return ok
+	}
+	for cmdline, want := range map[string]bool{
+		"sh ": true, "sh": true, "sh  ": true, "bash -c id": true, "/bin/sh ": true, "/bin/bash": true,
+		"/usr/bin/zsh -l": true, "/usr/local/bin/bash -l": true, "dash -c 'x y'": true, "ash": true,
+		"ssh host": false, "cat /bin/sh": false, "shellcheck run.sh": false, "bashful": false,
+		"/bin/shell": false, "sh.real": false, "env sh": false, "busybox sh": false, "": false,
+	} {
+		if got := eval(cmdline); got != want {
+			t.Errorf("docker_exec_shell on %q = %v, want %v", "exec_start: "+cmdline, got, want)
+		}
+	}
+	for _, item := range rs.lists["docker_shell_binaries"] {
+		if item == "" || strings.ContainsAny(item, " \t*?[") || (strings.Contains(item, "/") && !strings.HasPrefix(item, "/")) {
+			t.Errorf("docker_shell_binaries item %q: want a bare name or an absolute path (docker.exec.exe is compared whole)", item)
+			continue
+		}
+		for _, cmdline := range []string{item, item + " ", item + " -c id"} {
+			if !eval(cmdline) {
+				t.Errorf("docker_exec_shell does not match %q", "exec_start: "+cmdline)
 			}
 		}
 	}
