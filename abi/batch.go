@@ -3,7 +3,20 @@ package abi
 /*
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include "plugin_abi.h"
+
+// Slots come straight from mmap, not calloc: glibc raises its mmap
+// threshold after the first large free, and a calloc served from the heap
+// memsets (touches) every byte, so each plugin_open would make the whole
+// batch resident and closing would not give it back.
+static void* docker_slots_alloc(size_t size) {
+	void* p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+static void docker_slots_free(void* p, size_t size) {
+	if (p != NULL) munmap(p, size);
+}
 */
 import "C"
 
@@ -29,7 +42,8 @@ var _ = [1]struct{}{}[payloadOffset-sdk.PluginEventPayloadOffset]
 // Why slots of maxEventSize: the array returned by next_batch must stay valid
 // until the next call, and events are copied straight from the source's read
 // buffer into their slot (one memmove) with the header filled in place. The
-// slots are calloc'ed, so untouched pages cost no resident memory.
+// slots are one private anonymous mapping: pages an event never reaches
+// cost no resident memory, and close returns all of them to the system.
 //
 // batch implements sdk.EventWriters (what the SDK's next_batch glue calls)
 // and source.Batch (what sources write into).
@@ -51,10 +65,10 @@ func newBatch(capacity, maxData int) (*batch, error) {
 	slotSize := (uintptr(payloadOffset) + uintptr(maxData) + 7) &^ 7
 	b := &batch{slotSize: slotSize, maxData: maxData, capacity: capacity}
 	b.ptrs = (**C.ss_plugin_event)(C.calloc(C.size_t(capacity), C.size_t(unsafe.Sizeof(uintptr(0)))))
-	b.slots = C.calloc(C.size_t(capacity), C.size_t(slotSize))
+	b.slots = C.docker_slots_alloc(C.size_t(uintptr(capacity) * slotSize))
 	if b.ptrs == nil || b.slots == nil {
 		C.free(unsafe.Pointer(b.ptrs))
-		C.free(b.slots)
+		C.docker_slots_free(b.slots, C.size_t(uintptr(capacity)*slotSize))
 		return nil, fmt.Errorf("event batch: cannot allocate %d events of %d bytes", capacity, maxData)
 	}
 	ptrs := unsafe.Slice(b.ptrs, capacity)
@@ -124,7 +138,7 @@ func (b *batch) Free() {
 	}
 	b.freed = true
 	C.free(unsafe.Pointer(b.ptrs))
-	C.free(b.slots)
+	C.docker_slots_free(b.slots, C.size_t(uintptr(b.capacity)*b.slotSize))
 	b.ptrs, b.slots = nil, nil
 }
 

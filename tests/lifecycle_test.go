@@ -3,6 +3,7 @@ package tests
 import (
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -215,4 +216,82 @@ func TestHandleBudget(t *testing.T) {
 		}
 	}
 	t.Fatal("300 live plugin states were all accepted: the handle table (255) would overflow")
+}
+
+// TestLongReplayMemoryFlat: two million events replayed through
+// next_batch with fields extracted from every one (in batches, as Falco
+// does): the plugin's heap and the process's resident memory after the
+// last million are where they were after the first.
+func TestLongReplayMemoryFlat(t *testing.T) {
+	needDocker(t)
+	const perRound, rounds = 100_000, 20
+	path := writeCorpus(t, t.TempDir(), perRound)
+	s := initOK(t, `{"logLevel":"error"}`)
+	reqs := benchRequests(t)[:4]
+	store := harness.NewEventStore(256, "docker")
+	defer store.Free()
+	var total uint64
+	round := func() {
+		i, rc := plug.Open(s, fileURI(path))
+		if rc != harness.Success {
+			t.Fatal(plug.LastError(s))
+		}
+		defer plug.Close(s, i)
+		for {
+			raw, rc := plug.NextBatchRaw(s, i)
+			store.Reset()
+			for _, r := range raw {
+				store.AddRaw(r, plug.ID(), total)
+				total++
+			}
+			if n := store.Len(); n > 0 {
+				// Every event's fields, through one C loop per batch.
+				f := harness.NewBenchFields(reqs)
+				if rc := plug.BenchExtract(s, store, f, 1, false); rc != harness.Success {
+					t.Fatalf("extract rc=%d: %s", rc, plug.LastError(s))
+				}
+				f.Free()
+			}
+			if rc == harness.EOF {
+				return
+			}
+			if rc != harness.Success && rc != harness.Timeout {
+				t.Fatalf("next_batch rc=%d: %s", rc, plug.LastError(s))
+			}
+		}
+	}
+	// Resident memory is sampled after every round (the harness's own
+	// garbage returned first); a leak grows steadily, so the least value of
+	// the last five rounds is compared with the least of rounds 5-9.
+	var base, after map[string]uint64
+	baseRSS, afterRSS := int64(1<<62), int64(1<<62)
+	for r := 0; r < rounds; r++ {
+		round()
+		debug.FreeOSMemory()
+		rss, m := rssKiB(t), plug.MetricsMap(s)
+		if os.Getenv("LONG_REPLAY_TRACE") != "" {
+			t.Logf("round %d: RSS %d KiB, plugin heap %d KiB", r, rss, m["go_heap_bytes"]>>10)
+		}
+		switch {
+		case r >= 5 && r < 10:
+			baseRSS = min(baseRSS, rss)
+			base = m
+		case r >= rounds-5:
+			afterRSS = min(afterRSS, rss)
+			after = m
+		}
+	}
+	if after["events_delivered"] != perRound*rounds || total != perRound*rounds {
+		t.Fatalf("delivered %d (harness counted %d), want %d", after["events_delivered"], total, perRound*rounds)
+	}
+	t.Logf("%d events: plugin heap %d -> %d KiB, RSS %d -> %d KiB (second million)", total,
+		base["go_heap_bytes"]>>10, after["go_heap_bytes"]>>10, baseRSS, afterRSS)
+	// A leak of 16 bytes per event would be 16 MiB here; the bounds leave
+	// room for GC timing (each open allocates a 256 KiB read buffer).
+	if after["go_heap_bytes"] > base["go_heap_bytes"]+8<<20 {
+		t.Errorf("plugin heap grew from %d to %d bytes over a million events", base["go_heap_bytes"], after["go_heap_bytes"])
+	}
+	if afterRSS > baseRSS+8<<10 {
+		t.Errorf("resident memory grew from %d to %d KiB over a million events", baseRSS, afterRSS)
+	}
 }

@@ -82,6 +82,15 @@ func (s *EventStore) input(k int) *C.ss_plugin_event_input {
 	return (*C.ss_plugin_event_input)(unsafe.Add(unsafe.Pointer(s.inputs), uintptr(k)*C.sizeof_ss_plugin_event_input))
 }
 
+// Reset drops the stored events (their memory is freed), keeping the store.
+func (s *EventStore) Reset() {
+	for _, b := range s.bufs {
+		C.free(b)
+	}
+	s.bufs = s.bufs[:0]
+	s.n = 0
+}
+
 // Free releases the C memory.
 func (s *EventStore) Free() {
 	for _, b := range s.bufs {
