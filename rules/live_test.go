@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"slices"
@@ -14,6 +13,7 @@ import (
 	"github.com/falco-docker/docker-plugin/internal/fields"
 	"github.com/falco-docker/docker-plugin/internal/metrics"
 	"github.com/falco-docker/docker-plugin/internal/source"
+	"github.com/falco-docker/docker-plugin/internal/source/sourcetest"
 	"github.com/falco-docker/docker-plugin/tests/dockertest"
 )
 
@@ -36,44 +36,11 @@ const (
 	ruleStatusCh = "Container status changed"
 )
 
-// liveBatch is a source.Batch in Go memory (the source reuses data: copy it).
-type liveBatch struct {
-	events [][]byte
-}
-
-func (b *liveBatch) Cap() int { return 64 }
-func (b *liveBatch) Len() int { return len(b.events) }
-func (b *liveBatch) Add(data []byte, _ uint64) {
-	b.events = append(b.events, bytes.Clone(data))
-}
-
-// liveLog keeps the source's log lines for failure reports (the reader
-// goroutine may log at any time, so never through t).
-type liveLog struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (l *liveLog) add(level, f string, a ...any) {
-	l.mu.Lock()
-	l.lines = append(l.lines, level+": "+fmt.Sprintf(f, a...))
-	l.mu.Unlock()
-}
-func (l *liveLog) Errorf(f string, a ...any) { l.add("error", f, a...) }
-func (l *liveLog) Warnf(f string, a ...any)  { l.add("warning", f, a...) }
-func (l *liveLog) Infof(f string, a ...any)  { l.add("info", f, a...) }
-func (l *liveLog) Debugf(f string, a ...any) { l.add("debug", f, a...) }
-func (l *liveLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Join(l.lines, "\n")
-}
-
 // liveStream reads the daemon through the plugin's live source.
 type liveStream struct {
 	t      *testing.T
 	src    *source.Live
-	log    *liveLog
+	log    *sourcetest.Log
 	events [][]byte
 }
 
@@ -82,7 +49,7 @@ func openLiveStream(t *testing.T) *liveStream {
 	cfg := config.Default()
 	cfg.ReconnectMinMs, cfg.ReconnectMaxMs = 10, 200
 	cfg.Filters = map[string][]string{"type": {"container", "network"}} // applied by the daemon
-	log := &liveLog{}
+	log := &sourcetest.Log{}
 	var lastMu sync.Mutex
 	var last error
 	env := source.Env{Config: cfg, Counters: &metrics.Counters{}, Log: log, SetLastError: func(err error) {
@@ -113,7 +80,7 @@ func openLiveStream(t *testing.T) *liveStream {
 
 func (s *liveStream) poll() {
 	s.t.Helper()
-	b := &liveBatch{}
+	b := &sourcetest.Batch{Max: 64}
 	switch err := s.src.Next(b, 20*time.Millisecond); err {
 	case nil:
 	case source.ErrTimeout:
@@ -123,7 +90,7 @@ func (s *liveStream) poll() {
 	default:
 		s.t.Fatalf("Next: %v\n%s", err, s.log)
 	}
-	s.events = append(s.events, b.events...)
+	s.events = append(s.events, b.Events...)
 }
 
 // until polls until done holds for the events read so far.

@@ -17,39 +17,7 @@ import (
 	"github.com/falco-docker/docker-plugin/internal/source/sourcetest"
 )
 
-// testBatch is a Batch in Go memory.
-type testBatch struct {
-	cap    int
-	events [][]byte
-	ts     []uint64
-}
-
-func (b *testBatch) Cap() int { return b.cap }
-func (b *testBatch) Len() int { return len(b.events) }
-func (b *testBatch) Add(data []byte, ts uint64) {
-	b.events = append(b.events, bytes.Clone(data))
-	b.ts = append(b.ts, ts)
-}
-
-type testLog struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (l *testLog) add(level, f string, a ...any) {
-	l.mu.Lock()
-	l.lines = append(l.lines, level+": "+fmt.Sprintf(f, a...))
-	l.mu.Unlock()
-}
-func (l *testLog) Errorf(f string, a ...any) { l.add("error", f, a...) }
-func (l *testLog) Warnf(f string, a ...any)  { l.add("warning", f, a...) }
-func (l *testLog) Infof(f string, a ...any)  { l.add("info", f, a...) }
-func (l *testLog) Debugf(f string, a ...any) { l.add("debug", f, a...) }
-func (l *testLog) text() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Join(l.lines, "\n")
-}
+type testBatch = sourcetest.Batch
 
 type lastErr struct {
 	mu  sync.Mutex
@@ -72,7 +40,7 @@ func (e *lastErr) Get() error {
 type liveEnv struct {
 	Env
 	counters *metrics.Counters
-	log      *testLog
+	log      *sourcetest.Log
 	last     *lastErr
 }
 
@@ -82,7 +50,7 @@ func newLiveEnv(mod func(*config.Config)) liveEnv {
 	if mod != nil {
 		mod(&cfg)
 	}
-	e := liveEnv{counters: &metrics.Counters{}, log: &testLog{}, last: &lastErr{}}
+	e := liveEnv{counters: &metrics.Counters{}, log: &sourcetest.Log{}, last: &lastErr{}}
 	e.Env = Env{Config: cfg, Counters: e.counters, Log: e.log, SetLastError: e.last.Set}
 	return e
 }
@@ -106,10 +74,10 @@ func openLiveT(t *testing.T, endpoint string, env Env, getenv func(string) strin
 // collect calls Next until n events arrived (or 10 s passed).
 func collect(t *testing.T, l *Live, n int) *testBatch {
 	t.Helper()
-	all := &testBatch{cap: 1 << 20}
+	all := &testBatch{Max: 1 << 20}
 	deadline := time.Now().Add(10 * time.Second)
-	for len(all.events) < n && time.Now().Before(deadline) {
-		b := &testBatch{cap: 8}
+	for len(all.Events) < n && time.Now().Before(deadline) {
+		b := &testBatch{Max: 8}
 		err := l.Next(b, 20*time.Millisecond)
 		if err != nil && err != ErrTimeout {
 			t.Fatalf("Next: %v", err)
@@ -117,12 +85,12 @@ func collect(t *testing.T, l *Live, n int) *testBatch {
 		if err == ErrTimeout && b.Len() != 0 {
 			t.Fatalf("Next returned ErrTimeout with %d events", b.Len())
 		}
-		for i := range b.events {
-			all.Add(b.events[i], b.ts[i])
+		for i := range b.Events {
+			all.Add(b.Events[i], b.TS[i])
 		}
 	}
-	if len(all.events) != n {
-		t.Fatalf("got %d events, want %d", len(all.events), n)
+	if len(all.Events) != n {
+		t.Fatalf("got %d events, want %d", len(all.Events), n)
 	}
 	return all
 }
@@ -160,15 +128,15 @@ func TestLiveDeliversDaemonBytes(t *testing.T) {
 	d.Send(raw...)
 	got := collect(t, l, 3)
 	for k, want := range raw {
-		if string(got.events[k]) != want {
-			t.Errorf("event %d payload\n got %s\nwant %s", k, got.events[k], want)
+		if string(got.Events[k]) != want {
+			t.Errorf("event %d payload\n got %s\nwant %s", k, got.Events[k], want)
 		}
 	}
-	if got.ts[0] != 1714560000123456789 || got.ts[1] != 1714560001000000001 {
-		t.Errorf("timestamps %v: want timeNano", got.ts[:2])
+	if got.TS[0] != 1714560000123456789 || got.TS[1] != 1714560001000000001 {
+		t.Errorf("timestamps %v: want timeNano", got.TS[:2])
 	}
-	if got.ts[2] != 1714560002000000000 {
-		t.Errorf("timestamp without timeNano = %d, want time*1e9", got.ts[2])
+	if got.TS[2] != 1714560002000000000 {
+		t.Errorf("timestamp without timeNano = %d, want time*1e9", got.TS[2])
 	}
 
 	r := d.Request(i)
@@ -245,8 +213,8 @@ func TestLiveReconnectResumesWithoutLossOrDuplicates(t *testing.T) {
 	e := msg("destroy", "e", 1000000000300)
 	d.Send(b, c, dNew, e) // the daemon replays b and c from its buffer
 	more := collect(t, l, 2)
-	if string(more.events[0]) != dNew || string(more.events[1]) != e {
-		t.Errorf("after reconnect got %q, want d and e", more.events)
+	if string(more.Events[0]) != dNew || string(more.Events[1]) != e {
+		t.Errorf("after reconnect got %q, want d and e", more.Events)
 	}
 	if n := env.counters.Duplicates.Load(); n != 2 {
 		t.Errorf("events_duplicate = %d, want 2", n)
@@ -261,8 +229,8 @@ func TestLiveReconnectResumesWithoutLossOrDuplicates(t *testing.T) {
 	// The same payload at a later timestamp is a new event, not a duplicate.
 	d.Send(strings.Replace(b, "1000000000200", "1000000000400", 1))
 	collect(t, l, 1)
-	if !strings.Contains(env.log.text(), "reconnected") {
-		t.Errorf("no reconnect log line:\n%s", env.log.text())
+	if !strings.Contains(env.log.String(), "reconnected") {
+		t.Errorf("no reconnect log line:\n%s", env.log.String())
 	}
 	_ = got
 }
@@ -280,7 +248,7 @@ func TestLiveQueueOverflowDropsAndCounts(t *testing.T) {
 		t.Errorf("events_dropped = %d, want 84", n)
 	}
 	got := collect(t, l, 16)
-	for k, e := range got.events {
+	for k, e := range got.Events {
 		if !bytes.Contains(e, []byte(fmt.Sprintf(`"id":"%d"`, k))) {
 			t.Errorf("queued event %d = %s: the queue must keep the oldest events", k, e)
 		}
@@ -288,7 +256,7 @@ func TestLiveQueueOverflowDropsAndCounts(t *testing.T) {
 	// Room again: new events flow and the recovery is logged.
 	d.Send(msg("stop", "x", 2e18))
 	collect(t, l, 1)
-	log := env.log.text()
+	log := env.log.String()
 	if strings.Count(log, "queue full") != 1 || !strings.Contains(log, "84 events were dropped") {
 		t.Errorf("drop logging (one line per run, then a summary):\n%s", log)
 	}
@@ -303,8 +271,8 @@ func TestLiveBadMessagesAreCounted(t *testing.T) {
 	huge := `{"x":"` + strings.Repeat("z", 200<<10) + `"}` // larger than the read buffer
 	d.Send("not json", "", big, `{"truncated":`, huge, msg("start", "ok", 5e18))
 	got := collect(t, l, 1)
-	if !bytes.Contains(got.events[0], []byte(`"id":"ok"`)) {
-		t.Errorf("good event lost: %s", got.events[0])
+	if !bytes.Contains(got.Events[0], []byte(`"id":"ok"`)) {
+		t.Errorf("good event lost: %s", got.Events[0])
 	}
 	eventually(t, "counters", func() bool {
 		return env.counters.Malformed.Load() == 2 && env.counters.Oversize.Load() == 2
@@ -325,7 +293,7 @@ func TestLiveUnreachableDaemon(t *testing.T) {
 
 	env = newLiveEnv(nil)
 	l := openLiveT(t, missing, env.Env, noenv)
-	b := &testBatch{cap: 8}
+	b := &testBatch{Max: 8}
 	if err := l.Next(b, 5*time.Millisecond); err != ErrTimeout {
 		t.Errorf("Next while the daemon is down = %v, want ErrTimeout", err)
 	}
@@ -376,7 +344,7 @@ func TestLiveNeverEOF(t *testing.T) {
 	for k := 0; k < 3; k++ {
 		d.WaitConn(t)
 		d.Hangup()
-		if err := l.Next(&testBatch{cap: 4}, 5*time.Millisecond); err != ErrTimeout {
+		if err := l.Next(&testBatch{Max: 4}, 5*time.Millisecond); err != ErrTimeout {
 			t.Fatalf("Next after the stream ended = %v, want ErrTimeout", err)
 		}
 	}
@@ -497,7 +465,7 @@ func TestLiveTLSErrorsDoNotLeakKeyMaterial(t *testing.T) {
 			t.Errorf("%s: open succeeded", name)
 			continue
 		}
-		msg := err.Error() + env.log.text()
+		msg := err.Error() + env.log.String()
 		if strings.Contains(msg, secret[:16]) || strings.Contains(msg, "BEGIN PRIVATE") {
 			t.Errorf("%s: error leaks key material: %v", name, err)
 		}

@@ -6,6 +6,8 @@
 package sourcetest
 
 import (
+	"bytes"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -182,3 +184,42 @@ func (d *Daemon) Send(lines ...string) {
 
 // Hangup ends the current stream (as a daemon restart would).
 func (d *Daemon) Hangup() { d.hangup <- struct{}{} }
+
+// Batch is a source.Batch in Go memory. Sources reuse the bytes they
+// pass to Add, so it copies them.
+type Batch struct {
+	Max    int // Cap
+	Events [][]byte
+	TS     []uint64
+}
+
+func (b *Batch) Cap() int { return b.Max }
+func (b *Batch) Len() int { return len(b.Events) }
+func (b *Batch) Add(data []byte, ts uint64) {
+	b.Events = append(b.Events, bytes.Clone(data))
+	b.TS = append(b.TS, ts)
+}
+
+// Log is a source.Logger that keeps the lines (the live reader goroutine
+// logs at any time, so tests must not log through testing.T from it).
+type Log struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *Log) add(level, f string, a ...any) {
+	l.mu.Lock()
+	l.lines = append(l.lines, level+": "+fmt.Sprintf(f, a...))
+	l.mu.Unlock()
+}
+func (l *Log) Errorf(f string, a ...any) { l.add("error", f, a...) }
+func (l *Log) Warnf(f string, a ...any)  { l.add("warning", f, a...) }
+func (l *Log) Infof(f string, a ...any)  { l.add("info", f, a...) }
+func (l *Log) Debugf(f string, a ...any) { l.add("debug", f, a...) }
+
+// String is every line so far, one per line.
+func (l *Log) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines, "\n")
+}
