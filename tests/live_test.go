@@ -410,7 +410,8 @@ func TestLiveOpenErrors(t *testing.T) {
 }
 
 // TestLiveSoakOpenClose: 1000 live open/close cycles (against a fake
-// daemon, half of them connected) leave no goroutine or handle behind.
+// daemon, half of them connected) and 200 init/open/close/destroy cycles
+// leave no goroutine or handle behind.
 func TestLiveSoakOpenClose(t *testing.T) {
 	needDocker(t)
 	d := sourcetest.New(t, "1.44")
@@ -433,13 +434,30 @@ func TestLiveSoakOpenClose(t *testing.T) {
 			plug.Close(s, i)
 		}
 	}
+	initCycles := func(n int) {
+		for k := 0; k < n; k++ {
+			s2, rc := plug.Init(`{"batchSize":16,"logLevel":"error"}`)
+			if rc != harness.Success {
+				t.Fatalf("init cycle %d: %s", k, plug.LastError(s2))
+			}
+			i, rc := plug.Open(s2, d.Endpoint())
+			if rc != harness.Success {
+				t.Fatalf("init cycle %d: open: %s", k, plug.LastError(s2))
+			}
+			plug.NextBatch(s2, i)
+			plug.Close(s2, i)
+			plug.Destroy(s2)
+		}
+	}
 	cycle(100)
+	initCycles(20)
 	time.Sleep(100 * time.Millisecond)
 	base := plug.MetricsMap(probe)
 	cycle(1000)
+	initCycles(200)
 	time.Sleep(100 * time.Millisecond)
 	after := plug.MetricsMap(probe)
-	t.Logf("1000 live open/close: plugin goroutines %d -> %d, heap %d -> %d KiB",
+	t.Logf("1000 live open/close + 200 live init/open/close/destroy: plugin goroutines %d -> %d, heap %d -> %d KiB",
 		base["go_goroutines"], after["go_goroutines"], base["go_heap_bytes"]>>10, after["go_heap_bytes"]>>10)
 	if after["go_goroutines"] > base["go_goroutines"]+2 {
 		t.Errorf("plugin goroutines grew from %d to %d", base["go_goroutines"], after["go_goroutines"])

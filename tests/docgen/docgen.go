@@ -7,6 +7,7 @@ package docgen
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/falco-docker/docker-plugin/internal/fields"
 	"strings"
 )
 
@@ -35,14 +36,20 @@ func cell(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "|", `\|`), "\n", " ")
 }
 
-// FieldsTable renders plugin_get_fields JSON as a Markdown table.
+// FieldsTable renders plugin_get_fields JSON as a Markdown table. The
+// plugin API has no example member, so examples come from the field table
+// the plugin is built from (internal/fields), matched by name.
 func FieldsTable(fieldsJSON string) (string, error) {
+	examples := map[string]string{}
+	for _, f := range fields.Table {
+		examples[f.Name] = f.Example
+	}
 	var fs []field
 	if err := json.Unmarshal([]byte(fieldsJSON), &fs); err != nil {
 		return "", fmt.Errorf("fields JSON: %w", err)
 	}
 	var b strings.Builder
-	b.WriteString("| Field | Type | Argument | Description |\n|---|---|---|---|\n")
+	b.WriteString("| Field | Type | Argument | Example | Description |\n|---|---|---|---|---|\n")
 	for _, f := range fs {
 		arg := ""
 		switch {
@@ -65,7 +72,11 @@ func FieldsTable(fieldsJSON string) (string, error) {
 				desc += " *(suggested output)*"
 			}
 		}
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", f.Name, typ, arg, desc)
+		ex := ""
+		if e := examples[f.Name]; e != "" {
+			ex = "`" + cell(e) + "`"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", f.Name, typ, arg, ex, desc)
 	}
 	return b.String(), nil
 }

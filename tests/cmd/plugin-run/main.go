@@ -7,6 +7,7 @@
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -25,16 +26,32 @@ func run() int {
 	so := flag.String("so", "./libdocker.so", "plugin library to load")
 	open := flag.String("open", "", "open params: empty = local Docker daemon; file:///abs/path.jsonl replays a recording")
 	config := flag.String("config", "", "init config (JSON)")
-	fieldList := flag.String("fields", "docker.type,docker.action.name,docker.container.name,docker.container.image,docker.exec.cmdline,docker.container.exitcode", "comma-separated fields to print after each event")
+	fieldList := flag.String("fields", "docker.type,docker.action.name,docker.container.name,docker.container.image,docker.exec.cmdline,docker.container.signal,docker.container.exitcode,docker.image.name,docker.image.tag,docker.network.name,docker.volume.name", "comma-separated fields to print after each event (those without a value are left out)")
 	max := flag.Int("n", 0, "stop after this many events (0 = until EOF or Ctrl-C)")
 	flag.Parse()
+
+	// Live mode: fail at once, with the daemon's error, when no daemon
+	// answers (a plugin inside Falco would keep retrying instead).
+	cfg := *config
+	if !strings.HasPrefix(strings.TrimSpace(*open), "file://") && !strings.Contains(cfg, "failFast") {
+		m := map[string]any{}
+		if strings.TrimSpace(cfg) != "" {
+			if err := json.Unmarshal([]byte(cfg), &m); err != nil {
+				fmt.Fprintf(os.Stderr, "plugin-run: -config is not a JSON object: %v\n", err)
+				return 2
+			}
+		}
+		m["failFast"] = true
+		b, _ := json.Marshal(m)
+		cfg = string(b)
+	}
 
 	p, err := harness.Load(*so)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "plugin-run:", err)
 		return 2
 	}
-	s, rc := p.Init(*config)
+	s, rc := p.Init(cfg)
 	if rc != harness.Success {
 		fmt.Fprintf(os.Stderr, "plugin-run: plugin_init: %s\n", p.LastError(s))
 		p.Destroy(s)
@@ -80,6 +97,9 @@ func run() int {
 		fmt.Fprintf(os.Stderr, "plugin-run: plugin_open(%q): %s\n", *open, p.LastError(s))
 		return 3
 	}
+	if _, prog := p.Progress(s, inst); !strings.HasPrefix(strings.TrimSpace(*open), "file://") {
+		fmt.Fprintf(os.Stderr, "plugin-run: live events (%s); Ctrl-C stops\n", prog)
+	}
 	defer p.Close(s, inst)
 
 	stop := make(chan os.Signal, 1)
@@ -108,10 +128,11 @@ func run() int {
 					var b strings.Builder
 					for k, r := range reqs {
 						v := res.Values[k]
+						if !v.Present {
+							continue // Falco would print <NA>: left out for legibility
+						}
 						b.WriteString(" " + r.Name + "=")
 						switch {
-						case !v.Present:
-							b.WriteString("<NA>")
 						case len(v.Strs) > 0:
 							b.WriteString(strings.Join(v.Strs, ","))
 						default:
