@@ -41,6 +41,7 @@ var liveFieldNames = []string{
 	"docker.container.id", "docker.container.name", "docker.container.image", "docker.exec.cmdline",
 	"docker.exec.id", "docker.container.signal", "docker.container.exitcode", "docker.network.name",
 	"docker.network.driver", "docker.volume.name", "docker.volume.driver", "docker.attributes.container",
+	"docker.id", "docker.attributes.name", "docker.attributes.exitcode", "docker.image.name", "docker.image.tag",
 	"docker.attributes[" + dockertest.Label + "]",
 }
 
@@ -164,7 +165,7 @@ func TestLiveDaemonThroughABI(t *testing.T) {
 	label := dockertest.Label + "=" + nonce
 	name, netName, volName := "fdp-c-"+nonce, "fdp-n-"+nonce, "fdp-v-"+nonce
 
-	all := newLiveReader(t, `{"filters":{"type":["container","network","volume"]}}`)
+	all := newLiveReader(t, `{"filters":{"type":["container","network","volume","image"]}}`)
 	labelled := newLiveReader(t, fmt.Sprintf(`{"filters":{"label":[%q]}}`, label))
 	all.waitConnected()
 	labelled.waitConnected()
@@ -181,6 +182,14 @@ func TestLiveDaemonThroughABI(t *testing.T) {
 	dockertest.Docker(t, "network", "rm", netName)
 	dockertest.Docker(t, "volume", "create", "--label", label, volName)
 	dockertest.Docker(t, "volume", "rm", volName)
+	exited := "fdp-e-" + nonce
+	eid := dockertest.Docker(t, "run", "-d", "--name", exited, "--label", label, img, "exit", "3")
+	dockertest.Docker(t, "wait", exited)
+	dockertest.Docker(t, "rm", exited)
+	tag := "fdp-img-" + nonce + ":t1"
+	imgID := dockertest.Docker(t, "image", "inspect", "--format", "{{.Id}}", img)
+	dockertest.Docker(t, "tag", img, tag)
+	dockertest.Docker(t, "rmi", tag)
 
 	isVolDestroy := func(e liveEvent) bool {
 		return e.str("docker.type") == "volume" && e.str("docker.action.name") == "destroy" && e.str("docker.volume.name") == volName
@@ -188,7 +197,11 @@ func TestLiveDaemonThroughABI(t *testing.T) {
 	isDestroy := func(e liveEvent) bool {
 		return e.str("docker.action.name") == "destroy" && e.str("docker.container.id") == cid
 	}
-	all.until("the volume's destroy", time.Minute, func() bool { return all.has(isVolDestroy) })
+	isUntag := func(e liveEvent) bool {
+		// The daemon names the image by id in untag events, not by the tag.
+		return e.str("docker.type") == "image" && e.str("docker.action.name") == "untag" && e.str("docker.id") == imgID
+	}
+	all.until("the volume's destroy and the image's untag", time.Minute, func() bool { return all.has(isVolDestroy) && all.has(isUntag) })
 	labelled.until("the container's destroy", time.Minute, func() bool { return labelled.has(isDestroy) })
 
 	// Ours, in order, from the type-filtered instance.
@@ -196,12 +209,21 @@ func TestLiveDaemonThroughABI(t *testing.T) {
 	byAction := map[string]liveEvent{}
 	for _, e := range all.evts {
 		switch typ := e.str("docker.type"); typ {
-		case "container", "network", "volume":
+		case "container", "network", "volume", "image":
 		default:
 			t.Errorf("type filter let a %q event through: %s", typ, e.payload)
 		}
+		if e.str("docker.container.id") == eid && e.str("docker.action.name") == "die" {
+			if code, ok := e.u64("docker.container.exitcode"); !ok || code != 3 || e.str("docker.attributes.exitcode") != "3" {
+				t.Errorf("die of a container that exits 3: exitcode %d/%q: %s", code, e.str("docker.attributes.exitcode"), e.payload)
+			}
+			if e.str("docker.status") != "die" || e.str("docker.id") != eid || e.str("docker.attributes.name") != exited {
+				t.Errorf("die: status %q id %q name %q: %s", e.str("docker.status"), e.str("docker.id"), e.str("docker.attributes.name"), e.payload)
+			}
+		}
 		ours := e.str("docker.container.id") == cid || e.str("docker.attributes.container") == cid ||
-			e.str("docker.network.name") == netName || e.str("docker.volume.name") == volName
+			e.str("docker.network.name") == netName || e.str("docker.volume.name") == volName ||
+			(e.str("docker.type") == "image" && (e.str("docker.attributes.name") == tag || isUntag(e)))
 		if !ours {
 			continue
 		}
@@ -222,7 +244,7 @@ func TestLiveDaemonThroughABI(t *testing.T) {
 	}
 	want := []string{"container create", "network connect", "container start", "container exec_create", "container exec_start",
 		"container exec_die", "container kill", "container die", "network disconnect", "container destroy",
-		"network create", "network destroy", "volume create", "volume destroy"}
+		"network create", "network destroy", "volume create", "volume destroy", "image tag", "image untag"}
 	if !subsequence(want, seq) {
 		t.Errorf("events for our objects, in order:\n  %s\nwant (as a subsequence):\n  %s", strings.Join(seq, "\n  "), strings.Join(want, "\n  "))
 	}
@@ -248,6 +270,10 @@ func TestLiveDaemonThroughABI(t *testing.T) {
 	check("network connect", "docker.attributes.container", cid)
 	check("volume create", "docker.volume.name", volName)
 	check("volume create", "docker.volume.driver", "local")
+	check("image tag", "docker.status", "tag")
+	check("image tag", "docker.image.name", "fdp-img-"+nonce)
+	check("image tag", "docker.image.tag", "t1")
+	check("image tag", "docker.id", imgID)
 	if e, ok := byAction["container exec_start"]; ok && e.str("docker.exec.id") == "<NA>" {
 		t.Errorf("exec_start without docker.exec.id: %s", e.payload)
 	}
