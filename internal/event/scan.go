@@ -200,19 +200,9 @@ func (s *scanner) value(depth int) bool {
 			if !s.value(depth + 1) {
 				return false
 			}
-			s.ws()
-			if s.i >= len(s.d) {
-				return false
+			if more, ok := s.sep('}'); !more {
+				return ok
 			}
-			if s.d[s.i] == ',' {
-				s.i++
-				continue
-			}
-			if s.d[s.i] == '}' {
-				s.i++
-				return true
-			}
-			return false
 		}
 	case c == '[':
 		s.i++
@@ -226,19 +216,9 @@ func (s *scanner) value(depth int) bool {
 			if !s.value(depth + 1) {
 				return false
 			}
-			s.ws()
-			if s.i >= len(s.d) {
-				return false
+			if more, ok := s.sep(']'); !more {
+				return ok
 			}
-			if s.d[s.i] == ',' {
-				s.i++
-				continue
-			}
-			if s.d[s.i] == ']' {
-				s.i++
-				return true
-			}
-			return false
 		}
 	case c == '-' || c >= '0' && c <= '9':
 		return s.num()
@@ -339,4 +319,21 @@ func equalFoldASCII(b []byte, s string) bool {
 		}
 	}
 	return true
+}
+
+// sep consumes what follows a member or element: ',' (more follows) or the
+// closing byte (ok, no more). Anything else is invalid (not ok).
+func (s *scanner) sep(closing byte) (more, ok bool) {
+	s.ws()
+	if s.i < len(s.d) {
+		switch s.d[s.i] {
+		case ',':
+			s.i++
+			return true, true
+		case closing:
+			s.i++
+			return false, true
+		}
+	}
+	return false, false
 }
