@@ -36,7 +36,7 @@ func allRequests(t *testing.T) []harness.Request {
 	}
 	var reqs []harness.Request
 	for id, f := range fields {
-		r := harness.Request{ID: uint32(id), Name: f.Name, Type: typeCode(f.Type), IsList: f.IsList, Garbage: true}
+		r := harness.Request{ID: uint32(id), Name: f.Name, Type: f.TypeCode(), IsList: f.IsList, Garbage: true}
 		if f.Arg.IsRequired {
 			r.Arg, r.HasArg = "name", true
 		}

@@ -53,7 +53,7 @@ func liveRequests(t *testing.T) []harness.Request {
 		name, arg, hasArg := strings.Cut(full, "[")
 		arg = strings.TrimSuffix(arg, "]")
 		id, f := fieldByName(t, fields, name)
-		reqs = append(reqs, harness.Request{ID: id, Name: full, Type: typeCode(f.Type), Arg: arg, HasArg: hasArg})
+		reqs = append(reqs, harness.Request{ID: id, Name: full, Type: f.TypeCode(), Arg: arg, HasArg: hasArg})
 	}
 	return reqs
 }

@@ -48,7 +48,7 @@ func benchRequests(t testing.TB) []harness.Request {
 	}
 	var reqs []harness.Request
 	for id, f := range fields {
-		r := harness.Request{ID: uint32(id), Name: f.Name, Type: typeCode(f.Type), IsList: f.IsList}
+		r := harness.Request{ID: uint32(id), Name: f.Name, Type: f.TypeCode(), IsList: f.IsList}
 		if f.Arg.IsRequired {
 			r.Arg, r.HasArg = "com.docker.compose.project", true
 		}

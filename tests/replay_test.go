@@ -232,23 +232,9 @@ func fieldByName(t *testing.T, fields []harness.Field, name string) (uint32, har
 	return 0, harness.Field{}
 }
 
-func typeCode(t string) uint32 {
-	switch t {
-	case "uint64":
-		return harness.TypeUint64
-	case "abstime":
-		return harness.TypeAbsTime
-	case "reltime":
-		return harness.TypeRelTime
-	case "bool":
-		return harness.TypeBool
-	}
-	return harness.TypeString
-}
-
 func extractOne(t *testing.T, s harness.State, store *harness.EventStore, k int, id uint32, f harness.Field, arg string, hasArg bool) harness.Value {
 	t.Helper()
-	res := plug.Extract(s, store, k, []harness.Request{{ID: id, Name: f.Name, Type: typeCode(f.Type), Arg: arg, HasArg: hasArg, IsList: f.IsList, Garbage: true}}, false)
+	res := plug.Extract(s, store, k, []harness.Request{{ID: id, Name: f.Name, Type: f.TypeCode(), Arg: arg, HasArg: hasArg, IsList: f.IsList, Garbage: true}}, false)
 	if res.RC != harness.Success {
 		t.Fatalf("event %d: extract %s[%s] rc=%d: %s", k, f.Name, arg, res.RC, plug.LastError(s))
 	}

@@ -141,6 +141,21 @@ type Field struct {
 	Properties []string `json:"properties"`
 }
 
+// TypeCode is the ss_plugin_field_type of the field's declared type name.
+func (f Field) TypeCode() uint32 {
+	switch f.Type {
+	case "uint64":
+		return TypeUint64
+	case "abstime":
+		return TypeAbsTime
+	case "reltime":
+		return TypeRelTime
+	case "bool":
+		return TypeBool
+	}
+	return TypeString
+}
+
 // Fields decodes plugin_get_fields.
 func (p *Plugin) Fields() ([]Field, error) {
 	var out []Field

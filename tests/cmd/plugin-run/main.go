@@ -75,14 +75,7 @@ func run() int {
 		found := false
 		for id, f := range fields {
 			if f.Name == base {
-				t := harness.TypeString
-				switch f.Type {
-				case "uint64":
-					t = harness.TypeUint64
-				case "abstime":
-					t = harness.TypeAbsTime
-				}
-				reqs = append(reqs, harness.Request{ID: uint32(id), Name: name, Type: t, Arg: arg, HasArg: hasArg, IsList: f.IsList})
+				reqs = append(reqs, harness.Request{ID: uint32(id), Name: name, Type: f.TypeCode(), Arg: arg, HasArg: hasArg, IsList: f.IsList})
 				found = true
 			}
 		}
