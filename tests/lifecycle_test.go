@@ -295,3 +295,28 @@ func TestLongReplayMemoryFlat(t *testing.T) {
 		t.Errorf("resident memory grew from %d to %d KiB over a million events", baseRSS, afterRSS)
 	}
 }
+
+// TestUnreadableReplayFile: a file that cannot be read is a clean error,
+// at open (permissions, when not running as root) or at next_batch (a read
+// error: /proc/self/mem refuses reads at offset 0 with EIO), never a crash.
+func TestUnreadableReplayFile(t *testing.T) {
+	needDocker(t)
+	s := initOK(t, `{"logLevel":"error"}`)
+	if os.Geteuid() != 0 {
+		p := filepath.Join(t.TempDir(), "secret.jsonl")
+		if err := os.WriteFile(p, []byte("{}\n"), 0o000); err != nil {
+			t.Fatal(err)
+		}
+		if _, rc := plug.Open(s, fileURI(p)); rc != harness.Failure || !strings.Contains(plug.LastError(s), "permission denied") {
+			t.Errorf("open of a mode-000 file: rc=%d %q", rc, plug.LastError(s))
+		}
+	}
+	i, rc := plug.Open(s, "file:///proc/self/mem")
+	if rc != harness.Success {
+		t.Fatalf("open /proc/self/mem: %s", plug.LastError(s))
+	}
+	defer plug.Close(s, i)
+	if evts, rc := plug.NextBatch(s, i); rc != harness.Failure || len(evts) != 0 || !strings.Contains(plug.LastError(s), "read replay file") {
+		t.Errorf("next_batch on an unreadable file: rc=%d, %d events, last error %q", rc, len(evts), plug.LastError(s))
+	}
+}
