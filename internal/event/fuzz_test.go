@@ -68,13 +68,17 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Probe time %d,%v; Event %d,%v for %q", pts, phas, v.TS, v.HasTS, data)
 		}
 
-		// Action split: name [+ ": " + args] is the (normalised) action.
+		// Action split: name [+ ": " + args] is the (normalised) action,
+		// but for trailing blanks (moby's artefact, never part of args).
 		if v.RawAction.OK {
+			blanks := func(s string) bool { return strings.TrimRight(s, " ") == "" }
 			if v.ActionArgs.OK {
-				if v.ActionName.S+": "+v.ActionArgs.S != v.Action.S {
+				rest, ok := strings.CutPrefix(v.Action.S, v.ActionName.S+": ")
+				if !ok || strings.TrimRight(rest, " ") != v.ActionArgs.S || blanks(v.ActionArgs.S) {
 					t.Fatalf("name %q + args %q != action %q", v.ActionName.S, v.ActionArgs.S, v.Action.S)
 				}
-			} else if v.ActionName != v.Action || strings.Contains(v.RawAction.S, ": ") {
+			} else if rest, cut := strings.CutPrefix(v.Action.S, v.ActionName.S+": "); !v.ActionName.OK ||
+				(cut && !blanks(rest)) || (!cut && (v.ActionName != v.Action || strings.Contains(v.RawAction.S, ": "))) {
 				t.Fatalf("no args, name %+v action %+v raw %q", v.ActionName, v.Action, v.RawAction.S)
 			}
 		} else if v.ActionName.OK || v.ActionArgs.OK || v.Action.OK {
