@@ -443,49 +443,46 @@ func (p *parser) parseExpr() (expr, error) {
 }
 
 func (p *parser) parseOr() (expr, error) {
-	first, err := p.parseAnd()
+	xs, err := p.parseChain("or", p.parseAnd)
 	if err != nil {
 		return nil, err
 	}
-	xs := orExpr{first}
-	for {
-		p.skipBlank()
-		if !p.keyword("or", true, false) {
-			break
-		}
-		x, err := p.parseAnd()
-		if err != nil {
-			return nil, err
-		}
-		xs = append(xs, x)
-	}
 	if len(xs) == 1 {
-		return first, nil
+		return xs[0], nil
 	}
-	return xs, nil
+	return orExpr(xs), nil
 }
 
 func (p *parser) parseAnd() (expr, error) {
-	first, err := p.parseNot()
+	xs, err := p.parseChain("and", p.parseNot)
 	if err != nil {
 		return nil, err
 	}
-	xs := andExpr{first}
+	if len(xs) == 1 {
+		return xs[0], nil
+	}
+	return andExpr(xs), nil
+}
+
+// parseChain parses operand (keyword operand)*: the operands of one
+// left-associative level of the grammar.
+func (p *parser) parseChain(keyword string, operand func() (expr, error)) ([]expr, error) {
+	x, err := operand()
+	if err != nil {
+		return nil, err
+	}
+	xs := []expr{x}
 	for {
 		p.skipBlank()
-		if !p.keyword("and", true, false) {
-			break
+		if !p.keyword(keyword, true, false) {
+			return xs, nil
 		}
-		x, err := p.parseNot()
+		x, err := operand()
 		if err != nil {
 			return nil, err
 		}
 		xs = append(xs, x)
 	}
-	if len(xs) == 1 {
-		return first, nil
-	}
-	return xs, nil
 }
 
 func (p *parser) parseNot() (expr, error) {

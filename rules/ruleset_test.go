@@ -141,28 +141,32 @@ type compiledRule struct {
 	cond expr
 }
 
+// overridden copies defs with overrides applied; overriding an undefined
+// name is an error (a typo would otherwise silently test nothing).
+func overridden[V any](kind string, defs, overrides map[string]V) (map[string]V, error) {
+	out := make(map[string]V, len(defs))
+	for k, v := range defs {
+		out[k] = v
+	}
+	for k, v := range overrides {
+		if _, ok := out[k]; !ok {
+			return nil, fmt.Errorf("override of undefined %s %q", kind, k)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
 // compile compiles every rule (and every macro, used or not) with the lists and
 // macros of the file, replaced by the given overrides.
 func (r *ruleset) compile(listOverrides map[string][]string, macroOverrides map[string]string) ([]compiledRule, *env, error) {
-	lists := map[string][]string{}
-	for k, v := range r.lists {
-		lists[k] = v
+	lists, err := overridden("list", r.lists, listOverrides)
+	if err != nil {
+		return nil, nil, err
 	}
-	for k, v := range listOverrides {
-		if _, ok := lists[k]; !ok {
-			return nil, nil, fmt.Errorf("override of undefined list %q", k)
-		}
-		lists[k] = v
-	}
-	macros := map[string]string{}
-	for k, v := range r.macros {
-		macros[k] = v
-	}
-	for k, v := range macroOverrides {
-		if _, ok := macros[k]; !ok {
-			return nil, nil, fmt.Errorf("override of undefined macro %q", k)
-		}
-		macros[k] = v
+	macros, err := overridden("macro", r.macros, macroOverrides)
+	if err != nil {
+		return nil, nil, err
 	}
 	e := newEnv(lists, macros)
 	var out []compiledRule
