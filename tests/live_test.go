@@ -41,7 +41,7 @@ var liveFieldNames = []string{
 	"docker.container.id", "docker.container.name", "docker.container.image", "docker.exec.cmdline",
 	"docker.exec.id", "docker.container.signal", "docker.container.exitcode", "docker.network.name",
 	"docker.network.driver", "docker.volume.name", "docker.volume.driver", "docker.attributes.container",
-	"docker.id", "docker.attributes.name", "docker.attributes.exitcode", "docker.image.name", "docker.image.tag",
+	"docker.id", "docker.actor.id", "docker.attributes.name", "docker.attributes.exitcode", "docker.image.name", "docker.image.tag",
 	"docker.attributes[" + dockertest.Label + "]",
 }
 
@@ -70,9 +70,9 @@ type liveReader struct {
 	calls int
 }
 
-func newLiveReader(t *testing.T, cfg string) *liveReader {
+func newLiveReader(t *testing.T, cfg, params string) *liveReader {
 	s := initOK(t, cfg)
-	r := &liveReader{t: t, s: s, i: openOK(t, s, ""), reqs: liveRequests(t), store: harness.NewEventStore(4096, "docker")}
+	r := &liveReader{t: t, s: s, i: openOK(t, s, params), reqs: liveRequests(t), store: harness.NewEventStore(4096, "docker")}
 	t.Cleanup(r.store.Free)
 	return r
 }
@@ -152,10 +152,11 @@ func (r *liveReader) waitConnected() {
 }
 
 // TestLiveDaemonThroughABI drives the real local daemon: a container is
-// run, exec'd into, SIGKILLed and removed; a network and a volume are
-// created and removed. Two plugin states watch: one with a server-side
-// type filter, one with a label filter. Every event's fields are read
-// through plugin_extract_fields.
+// run, exec'd into, SIGKILLed and removed; another exits with a chosen
+// code; a network, a volume and an imported image are created and removed,
+// and an image is tagged and untagged. Two plugin states watch: one with a
+// server-side type filter, one with a label filter. Every event's fields
+// are read through plugin_extract_fields.
 func TestLiveDaemonThroughABI(t *testing.T) {
 	needDocker(t)
 	img := dockertest.Image(t)
@@ -165,8 +166,8 @@ func TestLiveDaemonThroughABI(t *testing.T) {
 	label := dockertest.Label + "=" + nonce
 	name, netName, volName := "fdp-c-"+nonce, "fdp-n-"+nonce, "fdp-v-"+nonce
 
-	all := newLiveReader(t, `{"filters":{"type":["container","network","volume","image"]}}`)
-	labelled := newLiveReader(t, fmt.Sprintf(`{"filters":{"label":[%q]}}`, label))
+	all := newLiveReader(t, `{"filters":{"type":["container","network","volume","image"]}}`, "")
+	labelled := newLiveReader(t, fmt.Sprintf(`{"filters":{"label":[%q]}}`, label), "")
 	all.waitConnected()
 	labelled.waitConnected()
 	if _, s := plug.Progress(all.s, all.i); !strings.Contains(s, "(API "+api+")") {
@@ -190,6 +191,9 @@ func TestLiveDaemonThroughABI(t *testing.T) {
 	imgID := dockertest.Docker(t, "image", "inspect", "--format", "{{.Id}}", img)
 	dockertest.Docker(t, "tag", img, tag)
 	dockertest.Docker(t, "rmi", tag)
+	imported := "fdp-imp-" + nonce + ":v1"
+	impID := dockertest.Docker(t, "import", emptyTar(t), imported)
+	dockertest.Docker(t, "rmi", imported)
 
 	isVolDestroy := func(e liveEvent) bool {
 		return e.str("docker.type") == "volume" && e.str("docker.action.name") == "destroy" && e.str("docker.volume.name") == volName
@@ -201,7 +205,12 @@ func TestLiveDaemonThroughABI(t *testing.T) {
 		// The daemon names the image by id in untag events, not by the tag.
 		return e.str("docker.type") == "image" && e.str("docker.action.name") == "untag" && e.str("docker.id") == imgID
 	}
-	all.until("the volume's destroy and the image's untag", time.Minute, func() bool { return all.has(isVolDestroy) && all.has(isUntag) })
+	isImpDelete := func(e liveEvent) bool {
+		return e.str("docker.type") == "image" && e.str("docker.action.name") == "delete" && e.str("docker.actor.id") == impID
+	}
+	all.until("the volume's destroy and the images' untag and delete", time.Minute, func() bool {
+		return all.has(isVolDestroy) && all.has(isUntag) && all.has(isImpDelete)
+	})
 	labelled.until("the container's destroy", time.Minute, func() bool { return labelled.has(isDestroy) })
 
 	// Ours, in order, from the type-filtered instance.
@@ -223,7 +232,7 @@ func TestLiveDaemonThroughABI(t *testing.T) {
 		}
 		ours := e.str("docker.container.id") == cid || e.str("docker.attributes.container") == cid ||
 			e.str("docker.network.name") == netName || e.str("docker.volume.name") == volName ||
-			(e.str("docker.type") == "image" && (e.str("docker.attributes.name") == tag || isUntag(e)))
+			(e.str("docker.type") == "image" && (e.str("docker.attributes.name") == tag || isUntag(e) || e.str("docker.actor.id") == impID))
 		if !ours {
 			continue
 		}
@@ -244,7 +253,7 @@ func TestLiveDaemonThroughABI(t *testing.T) {
 	}
 	want := []string{"container create", "network connect", "container start", "container exec_create", "container exec_start",
 		"container exec_die", "container kill", "container die", "network disconnect", "container destroy",
-		"network create", "network destroy", "volume create", "volume destroy", "image tag", "image untag"}
+		"network create", "network destroy", "volume create", "volume destroy", "image tag", "image untag", "image import", "image delete"}
 	if !subsequence(want, seq) {
 		t.Errorf("events for our objects, in order:\n  %s\nwant (as a subsequence):\n  %s", strings.Join(seq, "\n  "), strings.Join(want, "\n  "))
 	}
@@ -274,6 +283,9 @@ func TestLiveDaemonThroughABI(t *testing.T) {
 	check("image tag", "docker.image.name", "fdp-img-"+nonce)
 	check("image tag", "docker.image.tag", "t1")
 	check("image tag", "docker.id", imgID)
+	check("image import", "docker.actor.id", impID)
+	check("image import", "docker.status", "import")
+	check("image delete", "docker.actor.id", impID)
 	if e, ok := byAction["container exec_start"]; ok && e.str("docker.exec.id") == "<NA>" {
 		t.Errorf("exec_start without docker.exec.id: %s", e.payload)
 	}

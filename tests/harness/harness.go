@@ -10,6 +10,11 @@
 //   - dlclose does nothing for a Go .so: one plugin per process, and tests
 //     that need fresh global state run in a child process.
 //   - A panic that escapes the plugin kills this process.
+//   - No thread of this process may exit once it has called into the plugin:
+//     so no goroutine may end while locked to its thread (a Go runtime ends
+//     such a thread). The plugin's runtime drops the M it bound to the
+//     thread from a pthread key destructor, after this runtime has torn its
+//     own M down, and a signal pending then faults in this runtime's handler.
 package harness
 
 /*

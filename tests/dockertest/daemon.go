@@ -1,0 +1,218 @@
+package dockertest
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Daemon is a dockerd of the test's own, for tests that must stop and
+// restart the daemon the plugin is reading. Everything it keeps is under
+// one temporary directory: its socket, data root, exec root, pidfile and
+// the containerd it supervises (dockerd starts one under its exec root when
+// none is named). It runs in network and mount namespaces of its own: a
+// dockerd started with --bridge=none deletes any docker0 interface it sees
+// (the system daemon's, in the host namespace), and bind-mounts its data
+// root onto itself. It also runs without iptables rules or IP forwarding
+// and with the vfs storage driver, so it needs no set-up and changes
+// nothing the system daemon uses. An empty config file replaces
+// /etc/docker/daemon.json, whose data-root or storage-driver would
+// otherwise conflict with the flags.
+type Daemon struct {
+	dir    string
+	sock   string
+	logf   string
+	exited chan error  // the running dockerd's exit, nil when stopped
+	proc   *os.Process // signalled through Go's pidfd: never a reused pid
+}
+
+// StartDaemon starts a private dockerd and stops it, and removes its
+// directory, when the test ends. It needs the dockerd binary and root; when
+// either is missing the test is skipped, except with CI=true, where it fails.
+func StartDaemon(t testing.TB) *Daemon {
+	t.Helper()
+	Require(t)
+	if _, err := exec.LookPath("dockerd"); err != nil {
+		unavailable(t, "dockerd not found (%v): the test cannot run a daemon of its own", err)
+	}
+	if os.Geteuid() != 0 {
+		unavailable(t, "not root (euid %d): the test cannot run a daemon of its own", os.Geteuid())
+	}
+	// Short on purpose: a unix socket path has a limit of 107 bytes, and
+	// containerd makes sockets below the exec root.
+	dir, err := os.MkdirTemp("", "fdp-dockerd-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &Daemon{dir: dir, sock: filepath.Join(dir, "docker.sock"), logf: filepath.Join(dir, "dockerd.log")}
+	if err := os.WriteFile(filepath.Join(dir, "daemon.json"), []byte("{}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	hostIfs, err := net.Interfaces()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if d.exited != nil {
+			d.Stop(t)
+		}
+		if t.Failed() {
+			t.Logf("test dockerd log (tail):\n%s", d.LogTail(40))
+		}
+		if gone := vanished(hostIfs); len(gone) > 0 {
+			t.Errorf("host network interfaces vanished while the test dockerd ran: %s", strings.Join(gone, ", "))
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			t.Errorf("remove the test dockerd's directory: %v", err)
+		}
+	})
+	d.Start(t)
+	return d
+}
+
+// Endpoint is the daemon's address as plugin open params.
+func (d *Daemon) Endpoint() string { return "unix://" + d.sock }
+
+// Start starts dockerd and waits until its API answers.
+func (d *Daemon) Start(t testing.TB) {
+	t.Helper()
+	if d.exited != nil {
+		t.Fatalf("test dockerd already running (pid %d)", d.proc.Pid)
+	}
+	args := []string{
+		"--config-file", filepath.Join(d.dir, "daemon.json"),
+		"--host", d.Endpoint(),
+		"--data-root", filepath.Join(d.dir, "data"),
+		"--exec-root", filepath.Join(d.dir, "exec"),
+		"--pidfile", filepath.Join(d.dir, "docker.pid"),
+		"--bridge=none", "--iptables=false", "--ip6tables=false", "--ip-forward=false",
+		"--storage-driver", "vfs",
+		// Its own containerd namespaces, should it ever share a containerd.
+		"--containerd-namespace", "fdp-test", "--containerd-plugins-namespace", "fdp-test-plugins",
+		"--log-level", "warn",
+	}
+	logf, err := os.OpenFile(d.logf, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := make(chan error, 1)
+	exited := make(chan error, 1)
+	go func() {
+		// Pdeathsig fires when the thread that forked exits, not the
+		// process: this goroutine keeps its thread until dockerd is gone,
+		// so a test binary that dies (a timeout panic) takes dockerd with it
+		// and a Go thread that merely retires does not.
+		//
+		// It unlocks once dockerd has exited, and must: a goroutine that
+		// ends while locked makes the runtime end its thread, and a thread
+		// of this process that once called into the plugin carries an M of
+		// the plugin's Go runtime, which that runtime drops from a pthread
+		// key destructor as the thread exits; dropping it unblocks signals
+		// on a thread whose M this runtime has already torn down, and a
+		// pending SIGURG then faults in this runtime's handler (seen: the
+		// harness under cgocheck2 killed by SIGSEGV in adjustSignalStack).
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		defer logf.Close()
+		cmd := exec.Command("dockerd", args...)
+		cmd.Stdout, cmd.Stderr = logf, logf
+		// CLONE_NEWNS also makes the child's / private (the syscall
+		// package does that), so its mounts never reach the host.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM,
+			Unshareflags: syscall.CLONE_NEWNET | syscall.CLONE_NEWNS}
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		d.proc = cmd.Process
+		started <- nil
+		exited <- cmd.Wait()
+	}()
+	if err := <-started; err != nil {
+		t.Fatalf("start dockerd: %v", err)
+	}
+	d.exited = exited
+	deadline := time.Now().Add(time.Minute)
+	for {
+		if _, err := run(10*time.Second, nil, "-H", d.Endpoint(), "version", "--format", "{{.Server.APIVersion}}"); err == nil {
+			return
+		}
+		select {
+		case err := <-exited:
+			d.exited = nil
+			t.Fatalf("test dockerd exited at start (%v); log:\n%s", err, d.LogTail(40))
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("test dockerd did not answer within a minute; log:\n%s", d.LogTail(40))
+		}
+	}
+}
+
+// Stop stops dockerd as an operator's restart would (SIGTERM: it closes
+// event streams and stops its containerd), and waits for it to exit.
+func (d *Daemon) Stop(t testing.TB) {
+	t.Helper()
+	if d.exited == nil {
+		return
+	}
+	d.proc.Signal(syscall.SIGTERM)
+	select {
+	case <-d.exited:
+	case <-time.After(45 * time.Second):
+		// Its whole process group (Setpgid): dockerd and what it started.
+		syscall.Kill(-d.proc.Pid, syscall.SIGKILL)
+		<-d.exited
+		t.Errorf("test dockerd ignored SIGTERM for 45s; killed")
+	}
+	d.exited = nil
+}
+
+// Docker runs the docker CLI against this daemon.
+func (d *Daemon) Docker(t testing.TB, args ...string) string {
+	t.Helper()
+	out, err := run(2*time.Minute, nil, append([]string{"-H", d.Endpoint()}, args...)...)
+	if err != nil {
+		t.Fatalf("docker -H %s %s: %v", d.Endpoint(), strings.Join(args, " "), err)
+	}
+	return out
+}
+
+// LogTail returns the last n lines dockerd logged.
+func (d *Daemon) LogTail(n int) string {
+	b, err := os.ReadFile(d.logf)
+	if err != nil {
+		return err.Error()
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// unavailable skips the test for a missing prerequisite, or fails it with
+// CI=true, where every Docker integration test must run.
+func unavailable(t testing.TB, format string, args ...any) {
+	t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("CI=true: the Docker integration tests must run, but %s", msg)
+	}
+	t.Skipf("%s: Docker integration test skipped (it runs, and must pass, with CI=true)", msg)
+}
+
+// vanished names the interfaces of before that no longer exist.
+func vanished(before []net.Interface) []string {
+	var gone []string
+	for _, i := range before {
+		if _, err := net.InterfaceByName(i.Name); err != nil {
+			gone = append(gone, i.Name)
+		}
+	}
+	return gone
+}
