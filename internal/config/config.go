@@ -17,6 +17,7 @@ import (
 	"io"
 	"net"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -282,7 +283,7 @@ func (o *option) decode(raw json.RawMessage) (any, error) {
 			return nil, fmt.Errorf("expected a string, got %s", describe(raw))
 		}
 		if len(o.enum) > 0 && !contains(o.enum, s) {
-			return nil, fmt.Errorf("%q is not one of %s", s, strings.Join(o.enum, ", "))
+			return nil, fmt.Errorf("%s is not one of %s", quote(s), strings.Join(o.enum, ", "))
 		}
 		return s, nil
 	case kindFilters:
@@ -299,7 +300,7 @@ func decodeFilters(raw json.RawMessage) (map[string][]string, error) {
 	out := make(map[string][]string, len(obj))
 	for k, v := range obj {
 		if !contains(FilterKeys, k) {
-			msg := fmt.Sprintf("unknown filter %q (valid: %s)", k, strings.Join(FilterKeys, ", "))
+			msg := fmt.Sprintf("unknown filter %s (valid: %s)", quote(k), strings.Join(FilterKeys, ", "))
 			if s := closest(k, FilterKeys); s != "" {
 				msg += fmt.Sprintf("; did you mean %q?", s)
 			}
@@ -307,17 +308,17 @@ func decodeFilters(raw json.RawMessage) (map[string][]string, error) {
 		}
 		var vals []string
 		if err := json.Unmarshal(v, &vals); err != nil || vals == nil {
-			return nil, fmt.Errorf("filter %q: expected a list of strings, got %s", k, describe(v))
+			return nil, fmt.Errorf("filter %s: expected a list of strings, got %s", quote(k), describe(v))
 		}
 		if len(vals) == 0 {
-			return nil, fmt.Errorf("filter %q: empty list (omit the key to accept everything)", k)
+			return nil, fmt.Errorf("filter %s: empty list (omit the key to accept everything)", quote(k))
 		}
 		for _, s := range vals {
 			if strings.TrimSpace(s) == "" {
-				return nil, fmt.Errorf("filter %q: empty value", k)
+				return nil, fmt.Errorf("filter %s: empty value", quote(k))
 			}
 			if k == "type" && !contains(FilterTypes, s) {
-				return nil, fmt.Errorf("filter \"type\": %q is not an event type (valid: %s)", s, strings.Join(FilterTypes, ", "))
+				return nil, fmt.Errorf("filter \"type\": %s is not an event type (valid: %s)", quote(s), strings.Join(FilterTypes, ", "))
 			}
 		}
 		out[k] = vals
@@ -330,14 +331,18 @@ func decodeFilters(raw json.RawMessage) (map[string][]string, error) {
 func CheckLoopbackAddr(addr string) error {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return fmt.Errorf("%q is not host:port: %v", addr, err)
+		reason := err.Error()
+		if ae, ok := err.(*net.AddrError); ok {
+			reason = ae.Err // its Error() repeats the whole address
+		}
+		return fmt.Errorf("%s is not host:port (%s)", quote(addr), reason)
 	}
 	if port == "" {
-		return fmt.Errorf("%q has no port", addr)
+		return fmt.Errorf("%s has no port", quote(addr))
 	}
 	for _, r := range port {
 		if r < '0' || r > '9' {
-			return fmt.Errorf("%q: port must be numeric", addr)
+			return fmt.Errorf("%s: port must be numeric", quote(addr))
 		}
 	}
 	if host == "localhost" {
@@ -345,7 +350,7 @@ func CheckLoopbackAddr(addr string) error {
 	}
 	ip := net.ParseIP(host)
 	if ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("%q is not a loopback address (use 127.0.0.1 or [::1]): the profiler must not be reachable from the network", addr)
+		return fmt.Errorf("%s is not a loopback address (use 127.0.0.1 or [::1]): the profiler must not be reachable from the network", quote(addr))
 	}
 	return nil
 }
@@ -377,13 +382,19 @@ func describe(raw json.RawMessage) string {
 	return kind + " (" + s + ")"
 }
 
+// quote quotes a value the user wrote, for an error message: at most its
+// first 64 bytes, so a pasted blob does not become a log line of its size.
+func quote(s string) string {
+	const max = 64
+	if len(s) <= max {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(s[:max]) + "..."
+}
+
 func unknownKeyError(k string) error {
 	valid := Keys()
-	shown := k
-	if len(shown) > 64 {
-		shown = shown[:64] + "..."
-	}
-	msg := fmt.Sprintf("init config: unknown key %q", shown)
+	msg := fmt.Sprintf("init config: unknown key %s", quote(k))
 	if s := closest(k, valid); s != "" {
 		msg += fmt.Sprintf("; did you mean %q?", s)
 	}

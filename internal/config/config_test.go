@@ -633,3 +633,35 @@ func FuzzParseConfig(f *testing.F) {
 		validateAgainstSchema(t, s)
 	})
 }
+
+// TestErrorsClipUserValues: an error quotes at most 64 bytes of a value the
+// user wrote, whatever the check that refused it, so a pasted blob (or a
+// wrong file given as config) never becomes a log line of its size.
+func TestErrorsClipUserValues(t *testing.T) {
+	long := strings.Repeat("x", 5000)
+	cases := []string{
+		`{"` + long + `":1}`,                            // unknown key
+		`{"logLevel":"` + long + `"}`,                   // not in the enum
+		`{"filters":{"` + long + `":["a"]}}`,            // unknown filter
+		`{"filters":{"type":["` + long + `"]}}`,         // not an event type
+		`{"pprofAddr":"` + long + `"}`,                  // not host:port
+		`{"pprofAddr":"` + long + `:"}`,                 // no port
+		`{"pprofAddr":"127.0.0.1:` + long + `"}`,        // port not numeric
+		`{"pprofAddr":"` + long + `.example.com:6061"}`, // not loopback
+		`{"batchSize":"` + long + `"}`,                  // wrong type
+	}
+	for _, in := range cases {
+		_, err := Parse(in)
+		if err == nil {
+			t.Errorf("Parse(%.80s...) accepted", in)
+			continue
+		}
+		msg := err.Error()
+		if strings.Contains(msg, long[:65]) || len(msg) > 1000 {
+			t.Errorf("Parse(%.80s...): error of %d bytes repeats the value: %.200s...", in, len(msg), msg)
+		}
+		if !strings.Contains(msg, long[:30]) || !strings.Contains(msg, "...") {
+			t.Errorf("Parse(%.80s...): error does not show the value's start: %s", in, msg)
+		}
+	}
+}
