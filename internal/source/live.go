@@ -146,47 +146,44 @@ func ResolveLive(params string, getenv func(string) string, allowInsecure bool) 
 	}
 	t.TLS = t.CertPath != ""
 
+	// Every message shows the endpoint shortened and without the user part:
+	// a URL with credentials is refused, and must not leak them doing so.
 	proto, addr, ok := strings.Cut(host, "://")
+	shown := shorten(host)
+	if !strings.EqualFold(proto, "unix") { // unix://@name is an abstract socket, not a user
+		shown = displayURI(host)
+	}
 	if !ok || addr == "" {
-		return t, fmt.Errorf("docker endpoint %q (%s): expected unix:///path.sock or tcp://host:port", shorten(host), origin)
+		return t, fmt.Errorf("docker endpoint %q (%s): expected unix:///path.sock or tcp://host:port", shown, origin)
 	}
 	switch strings.ToLower(proto) {
 	case "unix":
 		if !strings.HasPrefix(addr, "/") {
-			return t, fmt.Errorf("docker endpoint %q (%s): unix socket path must be absolute (unix:///var/run/docker.sock)", shorten(host), origin)
+			return t, fmt.Errorf("docker endpoint %q (%s): unix socket path must be absolute (unix:///var/run/docker.sock)", shown, origin)
 		}
 		if strings.ContainsRune(addr, 0) {
-			return t, fmt.Errorf("docker endpoint %q (%s): path contains a NUL byte", shorten(host), origin)
+			return t, fmt.Errorf("docker endpoint %q (%s): path contains a NUL byte", shown, origin)
 		}
 	case "tcp":
 		u, err := url.Parse("tcp://" + addr)
 		if err != nil {
-			return t, fmt.Errorf("docker endpoint %q (%s): malformed: %v", shorten(host), origin, err)
+			return t, fmt.Errorf("docker endpoint %q (%s): malformed: %s", shown, origin, urlReason(err, host))
 		}
 		if u.Hostname() == "" || u.Port() == "" {
-			return t, fmt.Errorf("docker endpoint %q (%s): expected tcp://host:port", shorten(host), origin)
+			return t, fmt.Errorf("docker endpoint %q (%s): expected tcp://host:port", shown, origin)
 		}
 		if u.User != nil {
-			return t, fmt.Errorf("docker endpoint %q (%s): credentials in the URL are not accepted; use TLS client certificates (DOCKER_CERT_PATH)", shorten(redactUser(host)), origin)
+			return t, fmt.Errorf("docker endpoint %q (%s): credentials in the URL are not accepted; use TLS client certificates (DOCKER_CERT_PATH)", shown, origin)
 		}
 		if !t.TLS && !allowInsecure && !isLoopback(u.Hostname()) {
-			return t, fmt.Errorf("docker endpoint %s (%s): refusing plaintext TCP to a non-loopback address (anyone on the path could read and forge events); set DOCKER_CERT_PATH/DOCKER_TLS_VERIFY for TLS, or init config allowInsecureTcp: true", host, origin)
+			return t, fmt.Errorf("docker endpoint %s (%s): refusing plaintext TCP to a non-loopback address (anyone on the path could read and forge events); set DOCKER_CERT_PATH/DOCKER_TLS_VERIFY for TLS, or init config allowInsecureTcp: true", shown, origin)
 		}
 	case "ssh":
-		return t, fmt.Errorf("docker endpoint %q (%s): ssh:// needs the docker CLI's connection helper, which a plugin cannot run; forward the socket (ssh -L /tmp/docker.sock:/var/run/docker.sock) and use unix:///tmp/docker.sock", shorten(host), origin)
+		return t, fmt.Errorf("docker endpoint %q (%s): ssh:// needs the docker CLI's connection helper, which a plugin cannot run; forward the socket (ssh -L /tmp/docker.sock:/var/run/docker.sock) and use unix:///tmp/docker.sock", shown, origin)
 	default:
-		return t, fmt.Errorf("docker endpoint %q (%s): unsupported scheme %q (expected unix or tcp)", shorten(host), origin, proto)
+		return t, fmt.Errorf("docker endpoint %q (%s): unsupported scheme %q (expected unix or tcp)", shown, origin, shorten(proto))
 	}
 	return t, nil
-}
-
-func redactUser(s string) string {
-	if i := strings.LastIndexByte(s, '@'); i >= 0 {
-		if j := strings.Index(s, "://"); j >= 0 && j < i {
-			return s[:j+3] + "***" + s[i:]
-		}
-	}
-	return s
 }
 
 func isLoopback(host string) bool {

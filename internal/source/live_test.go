@@ -416,11 +416,20 @@ func TestResolveLive(t *testing.T) {
 		{params: "tcp://:2375", err: "expected tcp://host:port"},
 		{params: "tcp://user:hunter2@127.0.0.1:2375", err: "credentials in the URL"},
 		{params: "unix://relative.sock", err: "must be absolute"},
-		{params: "unix://", err: "expected unix:///path.sock"},
+		{params: "unix://", err: "expected unix:///path.sock or"},
 		{params: "ssh://me@host", err: "ssh:// needs"},
 		{params: "http://127.0.0.1:2375", err: `unsupported scheme "http"`},
 		{params: "npipe:////./pipe/docker_engine", err: "unsupported scheme"},
 		{params: "docker.sock", err: "expected unix:///path.sock"},
+		// Refusals never echo credentials, whichever check refuses.
+		{params: "tcp://user:hunter2@127.0.0.1:2375%zz", err: "malformed: credentials in the URL"},
+		{params: "tcp://user:hunter2%zz@127.0.0.1:2375", err: "malformed: credentials in the URL"},
+		{params: "tcp://user:hunter2@10.1.2.3", err: "expected tcp://host:port"},
+		{params: "ssh://user:hunter2@host", err: "ssh:// needs"},
+		{params: "http://user:hunter2@host:80", err: "unsupported scheme"},
+		{params: "tcp://127.0.0.1:23%zz", err: `malformed: invalid port ":23%zz" after host`},
+		{params: "tcp://" + strings.Repeat("h", 300) + ":1%zz", err: `..." (open params): malformed: invalid port`},
+		{params: "unix://@abstract", err: `"unix://@abstract"`},
 	} {
 		got, err := ResolveLive(tc.params, envMap(tc.env), tc.insecure)
 		if tc.err != "" {
@@ -429,6 +438,9 @@ func TestResolveLive(t *testing.T) {
 			}
 			if err != nil && strings.Contains(err.Error(), "hunter2") {
 				t.Errorf("error echoes a password: %v", err)
+			}
+			if err != nil && len(err.Error()) > 450 {
+				t.Errorf("error of %d bytes (a long endpoint must be shortened, and said once): %v", len(err.Error()), err)
 			}
 			continue
 		}

@@ -95,7 +95,7 @@ func Open(params string, env Env) (Source, error) {
 	}
 	scheme, _, ok := strings.Cut(p, "://")
 	if !ok {
-		return nil, fmt.Errorf("open params %q: expected file:///abs/path.jsonl, unix:///path.sock or tcp://host:port (or empty for the default daemon)", shorten(p))
+		return nil, fmt.Errorf("open params %q: expected file:///abs/path.jsonl, unix:///path.sock or tcp://host:port (or empty for the default daemon)", displayURI(p))
 	}
 	switch strings.ToLower(scheme) {
 	case "file":
@@ -107,7 +107,7 @@ func Open(params string, env Env) (Source, error) {
 	case "unix", "tcp", "http", "https", "ssh", "npipe":
 		return openLive(p, env)
 	}
-	return nil, fmt.Errorf("open params %q: unknown scheme %q (expected file, unix or tcp)", shorten(p), scheme)
+	return nil, fmt.Errorf("open params %q: unknown scheme %q (expected file, unix or tcp)", displayURI(p), shorten(scheme))
 }
 
 // FilePath extracts the absolute path of a file:// URI (percent-decoding
@@ -115,21 +115,57 @@ func Open(params string, env Env) (Source, error) {
 func FilePath(uri string) (string, error) {
 	u, err := url.Parse(uri)
 	if err != nil {
-		return "", fmt.Errorf("open params %q: malformed URI: %v", shorten(uri), err)
+		return "", fmt.Errorf("open params %q: malformed URI: %s", displayURI(uri), urlReason(err, uri))
 	}
 	if u.Host != "" && u.Host != "localhost" {
-		return "", fmt.Errorf("open params %q: file URI host must be empty (file:///abs/path), got %q", shorten(uri), u.Host)
+		return "", fmt.Errorf("open params %q: file URI host must be empty (file:///abs/path), got %q", displayURI(uri), shorten(u.Host))
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("open params %q: file URI must not have a query or fragment", shorten(uri))
+		return "", fmt.Errorf("open params %q: file URI must not have a query or fragment", displayURI(uri))
 	}
 	if u.Opaque != "" || !strings.HasPrefix(u.Path, "/") {
-		return "", fmt.Errorf("open params %q: file URI needs an absolute path (file:///abs/path.jsonl)", shorten(uri))
+		return "", fmt.Errorf("open params %q: file URI needs an absolute path (file:///abs/path.jsonl)", displayURI(uri))
 	}
 	if strings.ContainsRune(u.Path, 0) {
-		return "", fmt.Errorf("open params %q: path contains a NUL byte", shorten(uri))
+		return "", fmt.Errorf("open params %q: path contains a NUL byte", displayURI(uri))
 	}
 	return u.Path, nil
+}
+
+// urlReason is why url.Parse refused raw. Its error repeats the whole input,
+// which the message around it already shows (shortened, without user
+// information); and for a URI with user information even the reason may
+// quote a piece of a password, so none is given but that.
+func urlReason(err error, raw string) string {
+	if redactUser(raw) != raw {
+		return "credentials in the URL are not accepted"
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	return err.Error()
+}
+
+// displayURI is a URI as error messages show it: without its user
+// information (a password must never reach a log line or a last error) and
+// shortened.
+func displayURI(uri string) string { return shorten(redactUser(uri)) }
+
+// redactUser replaces the user information of a URI's authority with ***.
+func redactUser(s string) string {
+	j := strings.Index(s, "://")
+	if j < 0 {
+		return s
+	}
+	auth := s[j+3:]
+	if k := strings.IndexByte(auth, '/'); k >= 0 {
+		auth = auth[:k]
+	}
+	if i := strings.LastIndexByte(auth, '@'); i >= 0 {
+		return s[:j+3] + "***" + s[j+3+i:]
+	}
+	return s
 }
 
 func shorten(s string) string {
