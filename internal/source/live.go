@@ -567,6 +567,9 @@ func (l *Live) push(line []byte, ts uint64) {
 	s.data = append(s.data[:0], line...)
 	s.ts = ts
 	l.n++
+	if l.n == 1 {
+		l.wake.set()
+	}
 	l.bytes += len(line)
 	var recovered uint64
 	if l.dropping {
@@ -576,7 +579,6 @@ func (l *Live) push(line []byte, ts uint64) {
 	if recovered > 0 {
 		l.env.Log.Warnf("docker daemon %s: event queue has room again; %d events were dropped", l.endpoint, recovered)
 	}
-	l.wake.wake()
 }
 
 // Next implements Source: drain the queue into b; with nothing queued,
@@ -590,23 +592,21 @@ func (l *Live) Next(b Batch, wait time.Duration) error {
 	}
 	deadline := time.Now().Add(wait)
 	for {
-		l.wake.arm()
-		if l.drain(b) > 0 {
-			l.wake.disarm()
-			return nil
-		}
 		left := time.Until(deadline)
 		if left <= 0 {
-			l.wake.disarm()
 			return ErrTimeout
 		}
 		l.wake.wait(left)
-		l.wake.disarm()
 		if l.drain(b) > 0 {
 			return nil
 		}
 	}
 }
+
+// ReadyFD is a descriptor that polls readable (POLLIN) exactly while events
+// are queued, or -1 where there is none; valid until Close. The plugin's C
+// entry point waits on it, so that an idle next_batch never enters Go.
+func (l *Live) ReadyFD() int { return l.wake.pollFD() }
 
 func (l *Live) drain(b Batch) int {
 	l.mu.Lock()
@@ -621,6 +621,9 @@ func (l *Live) drain(b Batch) int {
 		l.head = (l.head + 1) % len(l.slots)
 		l.n--
 		k++
+	}
+	if k > 0 && l.n == 0 {
+		l.wake.clear()
 	}
 	l.mu.Unlock()
 	l.delivered += uint64(k)

@@ -3,25 +3,30 @@
 package source
 
 import (
-	"sync/atomic"
+	"encoding/binary"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
 
-// waiter parks plugin_next_batch until the reader queues an event or the
-// wait ends. On Linux it is an eventfd polled with ppoll(2): the calling
-// thread (Falco's, inside a cgo callback) sleeps in the kernel and wakes
-// exactly once. A Go timer plus channel select costs about 150 µs of CPU
-// per idle call here — the goroutine of a cgo callback is locked to its
-// thread, so every timer wake-up hands it across threads — which at 200
-// idle calls a second was 4% of a core for an idle daemon.
+// waiter is the live queue's readiness, as an eventfd whose counter is
+// non-zero exactly while the queue holds events: set when the queue goes
+// from empty to non-empty and cleared when it is drained empty, both under
+// the queue's lock. A poll on it is therefore readable exactly when there is
+// something to deliver, with no wake-up to lose, whoever polls: the Go side
+// here, or the plugin's C entry point, which polls it before entering Go at
+// all (abi/nextbatch.c: an idle next_batch never wakes the plugin's runtime).
+//
+// Waiting in the kernel (ppoll), not on a Go timer and channel: a timer wake
+// cost about 150 µs of CPU per idle call here, the goroutine of a cgo
+// callback being locked to its thread, which at 200 idle calls a second was
+// 4% of a core for an idle daemon.
 type waiter struct {
-	fd      int
-	waiting atomic.Bool
-	fds     [1]unix.PollFd
-	ts      unix.Timespec
-	buf     [8]byte
+	fd  int
+	fds [1]unix.PollFd
+	ts  unix.Timespec
+	one [8]byte // the eventfd increment, 1 in host byte order
+	buf [8]byte
 }
 
 func newWaiter() (*waiter, error) {
@@ -31,31 +36,25 @@ func newWaiter() (*waiter, error) {
 	}
 	w := &waiter{fd: fd}
 	w.fds[0] = unix.PollFd{Fd: int32(fd), Events: unix.POLLIN}
+	binary.NativeEndian.PutUint64(w.one[:], 1)
 	return w, nil
 }
 
-// arm announces a wait; the caller then re-checks its queue before wait,
-// so a wake between the two is not lost.
-func (w *waiter) arm() { w.waiting.Store(true) }
+// set marks the queue non-empty. Called under the queue's lock.
+func (w *waiter) set() { unix.Write(w.fd, w.one[:]) }
 
-// disarm ends a wait (whether or not wait was called).
-func (w *waiter) disarm() { w.waiting.Store(false) }
+// clear marks the queue empty. Called under the queue's lock.
+func (w *waiter) clear() { unix.Read(w.fd, w.buf[:]) }
 
-// wake is called by the reader after queueing: cheap when nobody waits.
-func (w *waiter) wake() {
-	if w.waiting.Load() {
-		var one = [8]byte{1}
-		unix.Write(w.fd, one[:])
-	}
-}
-
-// wait sleeps until woken or d passed (a signal may end it early: the
-// caller re-checks its queue and its deadline).
+// wait sleeps until the queue is non-empty or d passed (a signal may end it
+// early: the caller re-checks its queue and its deadline).
 func (w *waiter) wait(d time.Duration) {
 	w.ts = unix.NsecToTimespec(d.Nanoseconds())
 	w.fds[0].Revents = 0
 	unix.Ppoll(w.fds[:], &w.ts, nil)
-	unix.Read(w.fd, w.buf[:]) // reset the counter (non-blocking)
 }
+
+// pollFD is the descriptor to poll for readiness (POLLIN), valid until close.
+func (w *waiter) pollFD() int { return w.fd }
 
 func (w *waiter) close() { unix.Close(w.fd) }
