@@ -15,11 +15,11 @@
 //	pkg/sdk/symbols/fields                    plugin_get_fields
 //	pkg/sdk/symbols/extract                   plugin_extract_fields
 //	pkg/sdk/symbols/open                      plugin_open, plugin_close
-//	pkg/sdk/symbols/nextbatch                 plugin_next_batch
 //	pkg/sdk/symbols/evtstr                    plugin_event_to_string
 //	pkg/sdk/symbols/progress                  plugin_get_progress
 //	pkg/sdk/symbols/listopen                  plugin_list_open_params
 //	this package (metrics.go)                 plugin_get_metrics (API 3.6.0; the SDK has no package)
+//	this package (nextbatch.c, nextbatch.go)  plugin_next_batch (in C: an idle call never enters Go)
 //
 // The SDK's symbol packages are thin glue: they turn C arguments into calls
 // on the state values this package provides (pluginState, instanceState),

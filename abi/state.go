@@ -247,12 +247,12 @@ type instanceState struct {
 	wait     time.Duration
 	progress ptr.StringBuffer
 	closed   bool
+	handle   uintptr // its handle value once published to nextbatch.c, else 0
 }
 
 var (
 	_ sdk.InstanceState  = (*instanceState)(nil)
 	_ sdk.Events         = (*instanceState)(nil)
-	_ sdk.NextBatcher    = (*instanceState)(nil)
 	_ sdk.Progresser     = (*instanceState)(nil)
 	_ sdk.ProgressBuffer = (*instanceState)(nil)
 	_ sdk.Closer         = (*instanceState)(nil)
@@ -298,10 +298,10 @@ func (i *instanceState) SetEvents(w sdk.EventWriters) {
 
 func (i *instanceState) ProgressBuffer() sdk.StringBuffer { return &i.progress }
 
-// NextBatch implements sdk.NextBatcher (plugin_next_batch). The SDK glue
-// maps sdk.ErrEOF/sdk.ErrTimeout (by identity) to SS_PLUGIN_EOF/TIMEOUT and
-// any other error to SS_PLUGIN_FAILURE with the error as last error.
-func (i *instanceState) NextBatch(pState sdk.PluginState, _ sdk.EventWriters) (n int, err error) {
+// nextBatch does the Go part of plugin_next_batch (nextbatch.go maps
+// sdk.ErrEOF/sdk.ErrTimeout to SS_PLUGIN_EOF/TIMEOUT and any other error to
+// SS_PLUGIN_FAILURE with the error as last error).
+func (i *instanceState) nextBatch(ps *pluginState) (n int, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			n, err = 0, panicError("plugin_next_batch", r)
@@ -311,7 +311,7 @@ func (i *instanceState) NextBatch(pState sdk.PluginState, _ sdk.EventWriters) (n
 	if i.closed || i.batch == nil {
 		return 0, errors.New("plugin_next_batch: instance is closed")
 	}
-	if ps, ok := pState.(*pluginState); ok && ps != i.plugin {
+	if ps != i.plugin {
 		return 0, i.rebind(ps)
 	}
 	i.batch.reset()
@@ -332,8 +332,7 @@ func (i *instanceState) NextBatch(pState sdk.PluginState, _ sdk.EventWriters) (n
 // rebind moves the instance to the plugin state Falco really opened it
 // from (see the open callback in register.go): the source is reopened with
 // that state's configuration and counters, and the batch reallocated for it.
-// This call delivers nothing (SS_PLUGIN_TIMEOUT): the SDK glue reads the old
-// batch's array pointer after we return, harmless with zero events.
+// This call delivers nothing (SS_PLUGIN_TIMEOUT).
 func (i *instanceState) rebind(ps *pluginState) error {
 	logger.Debugf("plugin_next_batch: instance opened under another plugin state; rebinding")
 	fresh, err := ps.open(i.params)
@@ -374,6 +373,7 @@ func (i *instanceState) Close() {
 	}
 	i.closed = true
 	liveInstances.Add(-1)
+	i.unpublishWait()
 	if err := i.src.Close(); err != nil {
 		logger.Warnf("close source: %v", err)
 	}

@@ -1,12 +1,15 @@
 package tests
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/falco-docker/docker-plugin/internal/source/sourcetest"
 	"github.com/falco-docker/docker-plugin/tests/harness"
 )
 
@@ -161,6 +164,41 @@ func TestFaultChild(t *testing.T) {
 	}
 	plug.Destroy(s3)
 	arm("")
+
+	// An idle live next_batch is answered in C (abi/nextbatch.c) and never
+	// enters Go: with a panic armed at Go's next_batch, idle calls still
+	// time out; the first call with an event queued enters Go and meets
+	// it; disarmed, the event is delivered.
+	d := sourcetest.New(t, "1.44")
+	ls := initOK(t, `{"logLevel":"error","waitMs":5}`)
+	li := openOK(t, ls, d.Endpoint())
+	d.WaitConn(t)
+	if _, rc := plug.NextBatch(ls, li); rc != harness.Timeout { // in Go: publishes the wait
+		t.Fatalf("first idle live next_batch: rc=%d: %s", rc, plug.LastError(ls))
+	}
+	arm("next_batch")
+	for k := 0; k < 50; k++ {
+		if evts, rc := plug.NextBatch(ls, li); rc != harness.Timeout || len(evts) != 0 {
+			t.Fatalf("idle live next_batch %d with Go's next_batch armed to panic: rc=%d with %d events (it entered Go): %s",
+				k, rc, len(evts), plug.LastError(ls))
+		}
+	}
+	ts := uint64(time.Now().UnixNano())
+	d.Send(fmt.Sprintf(`{"Type":"container","Action":"start","Actor":{"ID":"f1"},"time":%d,"timeNano":%d}`, ts/1e9, ts))
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		_, rc := plug.NextBatch(ls, li)
+		if rc == harness.Failure {
+			break
+		}
+		if rc != harness.Timeout || time.Now().After(deadline) {
+			t.Fatalf("live next_batch with an event queued and a panic armed: rc=%d, want failure", rc)
+		}
+	}
+	wantPanic("next_batch", plug.LastError(ls))
+	arm("")
+	if evts, rc := plug.NextBatch(ls, li); rc != harness.Success || len(evts) != 1 {
+		t.Errorf("live next_batch after the contained panic: rc=%d with %d events, want the queued event", rc, len(evts))
+	}
 
 	// Everything still works after all that.
 	s4 := initOK(t, cfg)
