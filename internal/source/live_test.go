@@ -201,13 +201,18 @@ func TestLiveReconnectResumesWithoutLossOrDuplicates(t *testing.T) {
 	d.Send(a, b, c)
 	got := collect(t, l, 3)
 
+	// The daemon refuses the reconnections until the test has seen the
+	// last error say why (a reconnection that succeeds at once clears it).
+	d.Refuse(503, `{"message":"daemon restarting"}`)
 	d.Hangup()
+	eventually(t, "the reason and 'reconnecting' in the last error while disconnected", func() bool {
+		err := env.last.Get()
+		return err != nil && strings.Contains(err.Error(), "reconnecting") && strings.Contains(err.Error(), "daemon restarting")
+	})
+	d.Refuse(0, "")
 	i := d.WaitConn(t)
 	if since := d.Request(i).URL.Query().Get("since"); since != "1000.000000200" {
 		t.Errorf("reconnect since=%q, want 1000.000000200", since)
-	}
-	if env.last.Get() == nil || !strings.Contains(env.last.Get().Error(), "reconnecting") {
-		t.Errorf("while disconnected, last error = %v; want the reason and 'reconnecting'", env.last.Get())
 	}
 	dNew := msg("die", "d", 1000000000200) // new event at the boundary nanosecond
 	e := msg("destroy", "e", 1000000000300)

@@ -14,11 +14,16 @@ import (
 func readable(t *testing.T, fd int) bool {
 	t.Helper()
 	p := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-	n, err := unix.Poll(p, 0)
-	if err != nil {
-		t.Fatalf("poll: %v", err)
+	for {
+		n, err := unix.Poll(p, 0)
+		if err == unix.EINTR { // the Go runtime's preemption signal
+			continue
+		}
+		if err != nil {
+			t.Fatalf("poll: %v", err)
+		}
+		return n == 1 && p[0].Revents&unix.POLLIN != 0
 	}
-	return n == 1 && p[0].Revents&unix.POLLIN != 0
 }
 
 // TestLiveReadyFD pins the contract the plugin's C entry point relies on to
