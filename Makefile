@@ -9,6 +9,11 @@ DESTDIR ?= /usr/share/falco/plugins
 OPEN    ?=
 CONFIG  ?=
 FUZZTIME ?= 10s
+# Engines of the test matrix beside the system Docker daemon: moby v2's
+# dockerd (API 1.56) from the Go module proxy, cached in build/engines;
+# Podman from Debian's packages.
+MOBY_VERSION ?= v2.0.0-beta.24
+ENGINES := build/engines/dockerd
 
 # Pure-Go packages tested directly (rules/ holds the rules tests).
 PUREPKGS := ./internal/... $(if $(wildcard rules/*.go),./rules/...)
@@ -16,7 +21,7 @@ PUREPKGS := ./internal/... $(if $(wildcard rules/*.go),./rules/...)
 GOFILES := $(shell find . -name '*.go' -not -path './build/*')
 CFILES  := $(shell find abi tests/harness -name '*.[ch]')
 
-.PHONY: all clean test vet fmt-check unit harness harness-cgocheck2 run install rules bench fuzz readme profile
+.PHONY: all clean test vet fmt-check unit harness harness-cgocheck2 run install rules bench fuzz readme profile engines podman
 
 all: $(OUTPUT)
 
@@ -31,7 +36,21 @@ clean:
 	rm -rf $(OUTPUT) lib$(NAME).h build dist
 
 # Everything the project checks.
-test: fmt-check vet unit harness harness-cgocheck2
+test: fmt-check vet engines unit harness harness-cgocheck2
+
+# The real engines the Docker integration tests start themselves (see
+# tests/dockertest/engines.go). A cold module cache takes ~20 min on 2 cores
+# for dockerd; the Go build cache makes later builds take seconds.
+engines: $(ENGINES) podman
+
+$(ENGINES):
+	@mkdir -p build/engines
+	GOBIN=$(CURDIR)/build/engines $(GO) install github.com/moby/moby/v2/cmd/dockerd@$(MOBY_VERSION)
+
+podman:
+	@command -v podman >/dev/null || { \
+	  echo "podman missing: apt-get install podman (root)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman; }
 
 fmt-check:
 	@bad=$$(gofmt -l $(GOFILES)); if [ -n "$$bad" ]; then echo "gofmt needed: $$bad"; exit 1; fi

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/falco-docker/docker-plugin/tests/dockertest"
 	"github.com/falco-docker/docker-plugin/tests/harness"
 )
 
@@ -69,7 +70,14 @@ func run(m *testing.M) int {
 		return 1
 	}
 	isDocker = plug.Name() == "docker" && plug.ID() == 5
-	return m.Run()
+	code := m.Run()
+	if err := dockertest.Shutdown(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		if code == 0 {
+			code = 1
+		}
+	}
+	return code
 }
 
 // buildPlugin builds the plugin (extra go build args, e.g. -tags) into out.

@@ -1,18 +1,22 @@
 // Package dockertest gives the Docker integration tests (tests/ through the
-// ABI, rules/ with the rules evaluator) a reachable daemon and a test image.
+// ABI, rules/ with the rules evaluator) the real engines of the test matrix
+// and a test image in each: the system Docker daemon, a Docker Engine from
+// moby v2 and a Podman service, the last two started by the tests on
+// sockets, data directories and namespaces of their own (engines.go).
 //
 // No registry is reachable where this project is tested, so the image is
 // built from nothing: tests/cmd/testbox compiled static (CGO_ENABLED=0),
 // packed into a tarball as /testbox and /bin/sh, and `docker import`ed.
 //
-// Require skips when no daemon answers, except with CI=true, where the
-// integration tests must run and an unreachable daemon fails them.
+// Require skips when no daemon answers, except in CI (CI set to anything),
+// where the integration tests must run and an unreachable engine fails
+// them. TestMain calls Shutdown, which removes the test images and stops
+// the engines the tests started.
 package dockertest
 
 import (
 	"archive/tar"
 	"bytes"
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -20,8 +24,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -56,41 +58,33 @@ func reachable() error {
 	return reachErr
 }
 
+// System is the system daemon as an Engine of the matrix.
+func System(t testing.TB) *Engine {
+	t.Helper()
+	Require(t)
+	return EngineOf(t, KindDocker)
+}
+
 // APIVersion is the daemon's API version.
 func APIVersion(t testing.TB) string {
-	return Docker(t, "version", "--format", "{{.Server.APIVersion}}")
+	return System(t).API
 }
 
-// Docker runs the docker CLI and returns its trimmed stdout; a failure
-// fails the test with stderr.
+// Docker runs the docker CLI against the system daemon and returns its
+// trimmed stdout; a failure fails the test with stderr.
 func Docker(t testing.TB, args ...string) string {
 	t.Helper()
-	out, err := run(2*time.Minute, nil, args...)
-	if err != nil {
-		t.Fatalf("docker %s: %v", strings.Join(args, " "), err)
-	}
-	return out
+	return System(t).Docker(t, args...)
 }
 
-// DockerMayFail runs the docker CLI and returns its error (clean-up, or
-// commands whose failure is the point).
+// DockerMayFail runs the docker CLI against the system daemon and returns
+// its error (clean-up, or commands whose failure is the point).
 func DockerMayFail(args ...string) (string, error) {
 	return run(2*time.Minute, nil, args...)
 }
 
 func run(timeout time.Duration, stdin []byte, args ...string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "docker", args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if stdin != nil {
-		cmd.Stdin = bytes.NewReader(stdin)
-	}
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("%w: %s", err, strings.TrimSpace(stderr.String()))
-	}
-	return strings.TrimSpace(stdout.String()), nil
+	return runCmd(timeout, stdin, nil, "docker", args...)
 }
 
 // Nonce returns a fresh name suffix.
@@ -100,48 +94,59 @@ func Nonce() string {
 	return hex.EncodeToString(b)
 }
 
-var (
-	imageOnce sync.Once
-	imageRef  string
-	imageErr  error
-)
-
-// Image returns the test image's reference, building and importing it on
-// first use (the tag is the binary's hash, so an unchanged image is reused).
+// Image returns the test image's reference in the system daemon, importing
+// it on first use; Shutdown removes it.
 func Image(t testing.TB) string {
 	t.Helper()
-	Require(t)
-	imageOnce.Do(func() { imageRef, imageErr = buildImage() })
-	if imageErr != nil {
-		t.Fatalf("test image: %v", imageErr)
-	}
-	return imageRef
+	return System(t).Image(t)
 }
 
-func buildImage() (string, error) {
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..")
+// The test image's tarball, built once per test binary.
+var (
+	tarOnce sync.Once
+	tarData []byte
+	tarHash string
+	tarErr  error
+	runID   = Nonce()
+)
+
+// importTestImage imports the test image into e under a tag of this test
+// binary's own (tests of several binaries, or checkouts, may run at once on
+// one daemon; each removes only its own image).
+func importTestImage(e *Engine) (string, error) {
+	tarOnce.Do(func() { tarData, tarHash, tarErr = buildImageTar() })
+	if tarErr != nil {
+		return "", tarErr
+	}
+	ref := "falco-docker-plugin-testbox:" + tarHash + "-" + runID
+	args := []string{"import", "-c", `ENTRYPOINT ["/testbox"]`, "-c", `CMD ["sleep"]`, "-m", "falco docker plugin test image", "-", ref}
+	if e.host != "" {
+		args = append([]string{"-H", e.host}, args...)
+	}
+	if _, err := runCmd(2*time.Minute, tarData, nil, "docker", args...); err != nil {
+		return "", fmt.Errorf("docker import: %w", err)
+	}
+	return ref, nil
+}
+
+func buildImageTar() (data []byte, hash string, err error) {
 	dir, err := os.MkdirTemp("", "testbox-")
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
 	defer os.RemoveAll(dir)
 	bin := filepath.Join(dir, "testbox")
 	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, "./tests/cmd/testbox")
-	cmd.Dir = root
+	cmd.Dir = moduleRoot()
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build testbox: %v\n%s", err, out)
+		return nil, "", fmt.Errorf("go build testbox: %v\n%s", err, out)
 	}
-	data, err := os.ReadFile(bin)
+	exe, err := os.ReadFile(bin)
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
-	sum := sha256.Sum256(data)
-	ref := "falco-docker-plugin-testbox:" + hex.EncodeToString(sum[:6])
-	if _, err := run(time.Minute, nil, "image", "inspect", ref); err == nil {
-		return ref, nil
-	}
+	sum := sha256.Sum256(exe)
 	var tb bytes.Buffer
 	tw := tar.NewWriter(&tb)
 	now := time.Now()
@@ -149,33 +154,17 @@ func buildImage() (string, error) {
 		tw.WriteHeader(&tar.Header{Name: d, Typeflag: tar.TypeDir, Mode: 0o755, ModTime: now})
 	}
 	for _, name := range []string{"testbox", "bin/sh"} {
-		tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: 0o755, Size: int64(len(data)), ModTime: now})
-		tw.Write(data)
+		tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: 0o755, Size: int64(len(exe)), ModTime: now})
+		tw.Write(exe)
 	}
 	if err := tw.Close(); err != nil {
-		return "", err
+		return nil, "", err
 	}
-	if _, err := run(2*time.Minute, tb.Bytes(), "import",
-		"-c", `ENTRYPOINT ["/testbox"]`, "-c", `CMD ["sleep"]`,
-		"-m", "falco docker plugin test image", "-", ref); err != nil {
-		return "", fmt.Errorf("docker import: %w", err)
-	}
-	return ref, nil
+	return tb.Bytes(), hex.EncodeToString(sum[:6]), nil
 }
 
-// Cleanup removes every container, network and volume labelled with
-// nonce when the test ends.
+// Cleanup removes every container, network and volume of the system
+// daemon labelled with nonce when the test ends.
 func Cleanup(t testing.TB, nonce string) {
-	t.Cleanup(func() {
-		f := "label=" + Label + "=" + nonce
-		if ids, _ := DockerMayFail("ps", "-aq", "--filter", f); ids != "" {
-			DockerMayFail(append([]string{"rm", "-f"}, strings.Fields(ids)...)...)
-		}
-		if ids, _ := DockerMayFail("network", "ls", "-q", "--filter", f); ids != "" {
-			DockerMayFail(append([]string{"network", "rm"}, strings.Fields(ids)...)...)
-		}
-		if ids, _ := DockerMayFail("volume", "ls", "-q", "--filter", f); ids != "" {
-			DockerMayFail(append([]string{"volume", "rm", "-f"}, strings.Fields(ids)...)...)
-		}
-	})
+	System(t).Cleanup(t, nonce)
 }

@@ -6,7 +6,8 @@
 //	testbox [sleep]     sleep until SIGTERM/SIGINT (the container's default)
 //	testbox exit N      exit with status N
 //	testbox alloc       allocate memory until the kernel's OOM killer ends it
-//	sh -c CMD           print CMD and exit 0 (a stand-in for a shell)
+//	sh -c CMD           print CMD and exit 0 (a stand-in for a shell);
+//	sh -c 'exit N'      exit with status N
 package main
 
 import (
@@ -14,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -45,6 +47,12 @@ func main() {
 			time.Sleep(time.Millisecond)
 		}
 	case "-c":
+		if len(args) > 1 {
+			if n, ok := strings.CutPrefix(args[1], "exit "); ok {
+				code, _ := strconv.Atoi(n)
+				os.Exit(code)
+			}
+		}
 		fmt.Println("testbox:", args[1:])
 	default:
 		fmt.Fprintln(os.Stderr, "testbox: unknown command", args)
