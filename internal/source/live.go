@@ -19,7 +19,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/versions"
 	"github.com/docker/docker/client"
 
@@ -50,9 +49,18 @@ const (
 	// larger event's buffer is released once delivered, so a burst of big
 	// events does not pin memory.
 	slotKeep = 8 << 10
-	// dedupeMax bounds the payload hashes remembered for the newest
-	// timestamp (events sharing one nanosecond).
-	dedupeMax = 64
+	// resumeWindow is how far before the newest event read a reconnection
+	// asks the daemon to start again (since=). Podman parses since as a
+	// float64 (about 240 ns of resolution today), and its events arrive
+	// 80-360 ms after their timestamp and not in timestamp order (a pull
+	// stamped before the create that caused it): resuming exactly at the
+	// newest timestamp could skip an event a few hundred ns after it, or
+	// one stamped before it and not yet read. What the daemon replays from
+	// the window that was already delivered is dropped (seenSet).
+	resumeWindow = 2 * time.Second
+	// seenMax bounds the events remembered for deduplication (the Docker
+	// daemon itself keeps only its last 256 events to replay).
+	seenMax = 4096
 )
 
 // Live is the live source: the daemon's GET /events stream, read by its
@@ -72,6 +80,10 @@ type Live struct {
 	useTLS   bool
 	pinned   bool   // DOCKER_API_VERSION is set: no negotiation
 	filters  string // Engine API filters JSON, "" for none
+	// podmanFilters is filters in Podman's vocabulary, sent when the
+	// daemon is Podman (its Docker-compatible endpoint filters on its own
+	// verbs: event=die matches nothing there, event=died the deaths).
+	podmanFilters string
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -91,13 +103,11 @@ type Live struct {
 
 	// Reader-owned.
 	opened  time.Time
-	maxTS   uint64            // newest timestamp read
-	atMaxTS [dedupeMax]uint64 // payload hashes of the events at maxTS
-	nAtMax  int               //
-	seed    maphash.Seed      //
-	replay  bool              // after a reconnect, until an event newer than maxTS
-	rbuf    *bufio.Reader     //
-	failing bool              // the last attempt failed; clear the last error on success
+	maxTS   uint64        // newest timestamp read
+	seen    seenSet       // events read within resumeWindow of maxTS
+	seed    maphash.Seed  //
+	rbuf    *bufio.Reader //
+	failing bool          // the last attempt failed; clear the last error on success
 }
 
 type slot struct {
@@ -280,13 +290,10 @@ func OpenLive(params string, env Env, getenv func(string) string) (*Live, error)
 		opened:   time.Now(),
 	}
 	if len(env.Config.Filters) > 0 {
-		args := filters.NewArgs()
-		for k, vs := range env.Config.Filters {
-			for _, v := range vs {
-				args.Add(k, v)
-			}
+		if l.filters, err = filtersJSON(env.Config.Filters, nil); err != nil {
+			return nil, fmt.Errorf("docker events filters: %w", err)
 		}
-		if l.filters, err = filters.ToJSON(args); err != nil {
+		if l.podmanFilters, err = filtersJSON(env.Config.Filters, podmanEventNames); err != nil {
 			return nil, fmt.Errorf("docker events filters: %w", err)
 		}
 	}
@@ -370,27 +377,35 @@ func (l *Live) stream(previous int) (connected bool, err error) {
 	}
 	defer cli.Close()
 	pctx, cancel := context.WithTimeout(l.ctx, pingTimeout)
-	ping, err := cli.Ping(pctx)
+	ping, err := l.ping(pctx, cli)
 	cancel()
 	if err != nil {
 		return false, fmt.Errorf("ping: %w", err)
 	}
-	version := negotiate(ping.APIVersion, cli.ClientVersion(), l.pinned)
+	version := negotiate(ping.apiVersion, cli.ClientVersion(), l.pinned)
+	engine := "Docker Engine"
+	if ping.podman != "" {
+		engine = "Podman " + ping.podman
+	}
 
 	q := url.Values{}
-	if l.filters != "" {
-		q.Set("filters", l.filters)
+	if f := l.filters; f != "" {
+		if ping.podman != "" {
+			f = l.podmanFilters
+		}
+		q.Set("filters", f)
 	}
-	since := l.maxTS
-	if since == 0 {
-		// Nothing read yet: deliver what happened since plugin_open
-		// (Falco often starts before the daemon).
-		since = uint64(l.opened.UnixNano())
+	since := uint64(l.opened.UnixNano())
+	if l.maxTS != 0 {
+		// Resume a little before the newest event read (see
+		// resumeWindow); the overlap is dropped as duplicates.
+		since = max(l.maxTS, uint64(resumeWindow)+1) - uint64(resumeWindow)
 	}
+	// Nothing read yet: deliver what happened since plugin_open (Falco
+	// often starts before the daemon).
 	q.Set("since", formatSince(since))
-	l.replay = l.maxTS != 0
 
-	u := l.eventsURL(cli.DaemonHost(), version, q)
+	u := l.eventsURL(cli.DaemonHost(), version, "/events", q)
 	req, err := http.NewRequestWithContext(l.ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return false, fmt.Errorf("events request: %w", err)
@@ -406,11 +421,11 @@ func (l *Live) stream(previous int) (connected bool, err error) {
 	}
 	if previous > 0 {
 		l.env.Counters.Reconnects.Add(1)
-		l.env.Log.Warnf("docker daemon %s: reconnected (API %s), resuming since %s", l.endpoint, version, event.FormatNano(since))
+		l.env.Log.Warnf("docker daemon %s: reconnected (%s, API %s), resuming since %s", l.endpoint, engine, version, event.FormatNano(since))
 	} else {
-		l.env.Log.Infof("docker daemon %s: connected (API %s)", l.endpoint, version)
+		l.env.Log.Infof("docker daemon %s: connected (%s, API %s)", l.endpoint, engine, version)
 	}
-	l.setStatus(fmt.Sprintf("connected to %s (API %s)", l.endpoint, version))
+	l.setStatus(fmt.Sprintf("connected to %s (%s, API %s)", l.endpoint, engine, version))
 	if l.failing && l.env.SetLastError != nil {
 		l.env.SetLastError(nil)
 	}
@@ -434,8 +449,39 @@ func negotiate(daemon, clientVersion string, pinned bool) string {
 	return daemon
 }
 
-func (l *Live) eventsURL(daemonHost, version string, q url.Values) string {
-	u := &url.URL{Scheme: "http", Path: "/v" + version + "/events", RawQuery: q.Encode()}
+// pingResult is what /_ping tells of the daemon.
+type pingResult struct {
+	apiVersion string // Api-Version
+	podman     string // Libpod-Api-Version: Podman's version, "" for Docker
+}
+
+// ping asks the daemon's /_ping (unversioned) for its API version and
+// whether it is Podman (the docker client's Ping does not expose Podman's
+// header).
+func (l *Live) ping(ctx context.Context, cli *client.Client) (pingResult, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, l.eventsURL(cli.DaemonHost(), "", "/_ping", nil), nil)
+	if err != nil {
+		return pingResult{}, err
+	}
+	req.Header.Set("User-Agent", "falco-docker-plugin")
+	resp, err := cli.HTTPClient().Do(req)
+	if err != nil {
+		return pingResult{}, err
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode != http.StatusOK {
+		return pingResult{}, errors.New(resp.Status)
+	}
+	return pingResult{apiVersion: resp.Header.Get("Api-Version"), podman: resp.Header.Get("Libpod-Api-Version")}, nil
+}
+
+// eventsURL is the URL of path (under /v<version> unless version is "").
+func (l *Live) eventsURL(daemonHost, version, path string, q url.Values) string {
+	if version != "" {
+		path = "/v" + version + path
+	}
+	u := &url.URL{Scheme: "http", Path: path, RawQuery: q.Encode()}
 	if l.useTLS {
 		u.Scheme = "https"
 	}
@@ -525,26 +571,12 @@ func (l *Live) accept(line []byte, maxSize int) {
 		ts = uint64(time.Now().UnixNano())
 	}
 	h := maphash.Bytes(l.seed, line)
-	switch {
-	case ts > l.maxTS:
-		l.replay = false
-		l.maxTS = ts
-		l.atMaxTS[0] = h
-		l.nAtMax = 1
-	case ts == l.maxTS:
-		if l.replay {
-			for _, seen := range l.atMaxTS[:l.nAtMax] {
-				if seen == h {
-					c.Duplicates.Add(1)
-					return
-				}
-			}
-		}
-		if l.nAtMax < dedupeMax {
-			l.atMaxTS[l.nAtMax] = h
-			l.nAtMax++
-		}
+	if l.seen.contains(ts, h) {
+		c.Duplicates.Add(1)
+		return
 	}
+	l.maxTS = max(l.maxTS, ts)
+	l.seen.add(ts, h, l.maxTS)
 	l.push(line, ts)
 }
 

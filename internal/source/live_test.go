@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -186,9 +187,10 @@ func TestLiveNegotiatesAPIVersion(t *testing.T) {
 	}
 }
 
-// A dropped stream is reconnected with since=<newest timeNano>; the
-// daemon's replay of events at that timestamp is deduplicated; events it
-// published meanwhile are delivered.
+// A dropped stream is reconnected with since=<newest timeNano - 2 s>; the
+// daemon's replay of the events read in that window is deduplicated; events
+// it published meanwhile are delivered, including one stamped before the
+// newest event read (Podman's stream is not in timestamp order).
 func TestLiveReconnectResumesWithoutLossOrDuplicates(t *testing.T) {
 	d := sourcetest.New(t, "1.44")
 	env := newLiveEnv(nil)
@@ -211,18 +213,19 @@ func TestLiveReconnectResumesWithoutLossOrDuplicates(t *testing.T) {
 	})
 	d.Refuse(0, "")
 	i := d.WaitConn(t)
-	if since := d.Request(i).URL.Query().Get("since"); since != "1000.000000200" {
-		t.Errorf("reconnect since=%q, want 1000.000000200", since)
+	if since := d.Request(i).URL.Query().Get("since"); since != "998.000000200" {
+		t.Errorf("reconnect since=%q, want 998.000000200 (the newest event read, 2 s earlier)", since)
 	}
-	dNew := msg("die", "d", 1000000000200) // new event at the boundary nanosecond
+	dNew := msg("die", "d", 1000000000200)  // new event at the boundary nanosecond
+	late := msg("kill", "l", 1000000000150) // stamped before b, not read before the cut
 	e := msg("destroy", "e", 1000000000300)
-	d.Send(b, c, dNew, e) // the daemon replays b and c from its buffer
-	more := collect(t, l, 2)
-	if string(more.Events[0]) != dNew || string(more.Events[1]) != e {
-		t.Errorf("after reconnect got %q, want d and e", more.Events)
+	d.Send(a, b, late, c, dNew, e) // the daemon replays a, b and c from its buffer
+	more := collect(t, l, 3)
+	if string(more.Events[0]) != late || string(more.Events[1]) != dNew || string(more.Events[2]) != e {
+		t.Errorf("after reconnect got %q, want l, d and e", more.Events)
 	}
-	if n := env.counters.Duplicates.Load(); n != 2 {
-		t.Errorf("events_duplicate = %d, want 2", n)
+	if n := env.counters.Duplicates.Load(); n != 3 {
+		t.Errorf("events_duplicate = %d, want 3", n)
 	}
 	if n := env.counters.Reconnects.Load(); n != 1 {
 		t.Errorf("reconnects = %d, want 1", n)
@@ -521,5 +524,43 @@ func TestFormatSince(t *testing.T) {
 		if got := formatSince(ns); got != want {
 			t.Errorf("formatSince(%d) = %s, want %s", ns, got, want)
 		}
+	}
+}
+
+// A daemon that says it is Podman (Libpod-Api-Version, as Podman's
+// Docker-compatible service answers /_ping) gets the event filter in
+// Podman's vocabulary as well; Docker gets the operator's filter as is.
+func TestLiveFiltersPodmanVocabulary(t *testing.T) {
+	for _, tc := range []struct {
+		libpod string
+		want   []string
+		engine string
+	}{
+		{"", []string{"die", "exec_die", "start"}, "Docker Engine"},
+		{"4.3.1", []string{"die", "died", "exec_die", "exec_died", "start"}, "Podman 4.3.1"},
+	} {
+		d := sourcetest.New(t, "1.41")
+		d.Libpod = tc.libpod
+		env := newLiveEnv(func(c *config.Config) {
+			c.Filters = map[string][]string{"event": {"die", "exec_die", "start"}, "type": {"container"}}
+		})
+		l := openLiveT(t, d.Endpoint(), env.Env, noenv)
+		r := d.Request(d.WaitConn(t))
+		var f map[string]map[string]bool
+		if err := json.Unmarshal([]byte(r.URL.Query().Get("filters")), &f); err != nil {
+			t.Fatalf("filters %q: %v", r.URL.Query().Get("filters"), err)
+		}
+		var got []string
+		for v := range f["event"] {
+			got = append(got, v)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, tc.want) || !f["type"]["container"] {
+			t.Errorf("Libpod %q: event filter %v, want %v (type %v)", tc.libpod, got, tc.want, f["type"])
+		}
+		eventually(t, "progress naming "+tc.engine, func() bool {
+			_, s := l.Progress()
+			return strings.Contains(s, "("+tc.engine+", API 1.41)")
+		})
 	}
 }

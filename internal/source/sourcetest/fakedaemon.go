@@ -25,6 +25,9 @@ type Daemon struct {
 	Sock string
 	// Version is the Api-Version the daemon announces ("" = none).
 	Version string
+	// Libpod, when set, is the Libpod-Api-Version the daemon announces:
+	// it then answers as Podman's Docker-compatible service does.
+	Libpod string
 
 	srv *httptest.Server
 
@@ -102,6 +105,10 @@ func (d *Daemon) Refuse(status int, body string) {
 func (d *Daemon) serve(w http.ResponseWriter, r *http.Request) {
 	if d.Version != "" {
 		w.Header().Set("Api-Version", d.Version)
+	}
+	if d.Libpod != "" {
+		w.Header().Set("Libpod-Api-Version", d.Libpod)
+		w.Header().Set("Server", "Libpod/"+d.Libpod+" (linux)")
 	}
 	if r.URL.Path == "/_ping" {
 		w.Write([]byte("OK"))
