@@ -13,11 +13,14 @@ import (
 )
 
 const (
-	c1  = "e327f1fa52a90d79421e416aed60e6de6872231f31101a1cc63401e90cef4bd6"
-	c2  = "9b2f5a0c1d3e4f5061728394a5b6c7d8e9f00112233445566778899aabbccdd"
-	n1  = "5864a44bccca4e0963dfe9c3087919bf8f8e5c3aa7db33dd6d9ae7138c5ee3f3"
-	img = "sha256:4048db5d36726e313ab8f7ffccf2362a34cba69e4cdd49119713483a68641fce"
-	ex  = "2b1a7d6c5e4f30291817161514131211100f0e0d0c0b0a090807060504030201"
+	c1 = "e327f1fa52a90d79421e416aed60e6de6872231f31101a1cc63401e90cef4bd6"
+	c2 = "9b2f5a0c1d3e4f5061728394a5b6c7d8e9f00112233445566778899aabbccdd"
+	// Of the line recorded from Podman 4.3 (testdata/engines).
+	pc   = "03728723944b493b2b4b340f8161e058a8a207711e63aa2ddd4a61682ef27fd6"
+	pimg = "docker.io/library/falco-docker-plugin-testbox:b8d830751741-677df337a338"
+	n1   = "5864a44bccca4e0963dfe9c3087919bf8f8e5c3aa7db33dd6d9ae7138c5ee3f3"
+	img  = "sha256:4048db5d36726e313ab8f7ffccf2362a34cba69e4cdd49119713483a68641fce"
+	ex   = "2b1a7d6c5e4f30291817161514131211100f0e0d0c0b0a090807060504030201"
 )
 
 // replayWant is, per event of testdata/replay.jsonl, the timestamp and every
@@ -79,11 +82,11 @@ var replayWant = []struct {
 		"docker.swarm.taskname": "mystack_web.1.x9y8z7", "docker.swarm.servicename": "mystack_web", "docker.attributes.image": "nginx:1.27",
 		"docker.attributes.name": "mystack_web.1.x9y8z7", "docker.scope": "local", "docker.actor.id": c2, "docker.action.name": "start",
 		"docker.container.id": c2, "docker.container.name": "mystack_web.1.x9y8z7", "docker.container.image": "nginx:1.27"}},
-	{1644314349000000013, map[string]any{ // Podman: died -> die, containerExitCode -> exit code; no scope
-		"docker.status": "die", "docker.id": c2, "docker.from": "quay.io/podman/hello:latest", "docker.type": "container", "docker.action": "die",
-		"docker.attributes.exitcode": "1", "docker.attributes.image": "quay.io/podman/hello:latest", "docker.attributes.name": "hello", "docker.actor.id": c2,
-		"docker.action.name": "die", "docker.container.id": c2, "docker.container.name": "hello", "docker.container.image": "quay.io/podman/hello:latest",
-		"docker.container.exitcode": uint64(1)}},
+	{1796064154332235335, map[string]any{ // Podman 4.3, recorded: containerExitCode beside exitCode, podId and other attributes empty
+		"docker.status": "die", "docker.id": pc, "docker.from": pimg, "docker.type": "container", "docker.action": "die",
+		"docker.attributes.exitcode": "137", "docker.attributes.image": pimg, "docker.attributes.name": "fdp-c-000recorded0", "docker.actor.id": pc,
+		"docker.scope": "local", "docker.action.name": "die", "docker.container.id": pc, "docker.container.name": "fdp-c-000recorded0",
+		"docker.container.image": pimg, "docker.container.exitcode": uint64(137)}},
 	{1644314400000000000, map[string]any{ // time (seconds) only
 		"docker.status": "destroy", "docker.id": c1, "docker.from": "alpine:3.20", "docker.type": "container", "docker.action": "destroy",
 		"docker.attributes.image": "alpine:3.20", "docker.attributes.name": "confident_kirch", "docker.scope": "local", "docker.actor.id": c1,

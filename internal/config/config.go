@@ -69,8 +69,9 @@ var LogLevels = []string{"error", "warning", "info", "debug"}
 // GET /events (API 1.41 to 1.52).
 var FilterKeys = []string{"config", "container", "daemon", "event", "image", "label", "network", "node", "plugin", "scope", "secret", "service", "type", "volume"}
 
-// FilterTypes are the accepted values of the "type" filter.
-var FilterTypes = []string{"builder", "config", "container", "daemon", "image", "network", "node", "plugin", "secret", "service", "volume"}
+// FilterTypes are the accepted values of the "type" filter: Docker's, and
+// Podman's pod (a Docker daemon matches nothing with it).
+var FilterTypes = []string{"builder", "config", "container", "daemon", "image", "network", "node", "plugin", "pod", "secret", "service", "volume"}
 
 type kind int
 

@@ -149,11 +149,11 @@ func TestParseAccepted(t *testing.T) {
 		{"duplicate key: an invalid first value is overridden", `{"batchSize":"x","batchSize":3}`, func(c *Config) { c.BatchSize = 3 }},
 		{"reconnect min == max", `{"reconnectMinMs":700,"reconnectMaxMs":700}`, func(c *Config) { c.ReconnectMinMs, c.ReconnectMaxMs = 700, 700 }},
 		{"escaped key", `{"batch\u0053ize":9}`, func(c *Config) { c.BatchSize = 9 }},
-		{"every filter key", `{"filters":{"config":["c"],"container":["web"],"daemon":["d"],"event":["die","oom"],"image":["alpine"],"label":["a=b","c"],"network":["n"],"node":["n1"],"plugin":["p"],"scope":["local"],"secret":["s"],"service":["svc"],"type":["builder","config","container","daemon","image","network","node","plugin","secret","service","volume"],"volume":["v"]}}`,
+		{"every filter key", `{"filters":{"config":["c"],"container":["web"],"daemon":["d"],"event":["die","oom"],"image":["alpine"],"label":["a=b","c"],"network":["n"],"node":["n1"],"plugin":["p"],"scope":["local"],"secret":["s"],"service":["svc"],"type":["builder","config","container","daemon","image","network","node","plugin","pod","secret","service","volume"],"volume":["v"]}}`,
 			func(c *Config) {
 				c.Filters = map[string][]string{"config": {"c"}, "container": {"web"}, "daemon": {"d"}, "event": {"die", "oom"}, "image": {"alpine"},
 					"label": {"a=b", "c"}, "network": {"n"}, "node": {"n1"}, "plugin": {"p"}, "scope": {"local"}, "secret": {"s"}, "service": {"svc"},
-					"type": {"builder", "config", "container", "daemon", "image", "network", "node", "plugin", "secret", "service", "volume"}, "volume": {"v"}}
+					"type": {"builder", "config", "container", "daemon", "image", "network", "node", "plugin", "pod", "secret", "service", "volume"}, "volume": {"v"}}
 			}},
 		{"filter values keep order and duplicates", `{"filters":{"event":["stop","die","stop"]}}`, func(c *Config) { c.Filters = map[string][]string{"event": {"stop", "die", "stop"}} }},
 		{"pprof [::1]", `{"pprofAddr":"[::1]:6061"}`, func(c *Config) { c.PprofAddr = "[::1]:6061" }},

@@ -113,7 +113,7 @@ func TestSchemaShape(t *testing.T) {
 	for _, v := range fp.Get("properties.type.items.enum").Array() {
 		types = append(types, v.String())
 	}
-	if !reflect.DeepEqual(types, []string{"builder", "config", "container", "daemon", "image", "network", "node", "plugin", "secret", "service", "volume"}) {
+	if !reflect.DeepEqual(types, []string{"builder", "config", "container", "daemon", "image", "network", "node", "plugin", "pod", "secret", "service", "volume"}) {
 		t.Errorf("filters.type enum %v", types)
 	}
 }

@@ -5,14 +5,14 @@
 // Parsing walks the message once with gjson and keeps only positions of the
 // keys the fields need; every string aliases a private copy of the message,
 // so a parsed Event allocates nothing in steady state and stays valid until
-// the next Parse. Normalisation lives here too:
-//   - Engine API >= 1.52 stopped sending the deprecated top-level status, id
-//     and from; Status/ID/From derive them exactly as older daemons filled
-//     them (container and image events only).
-//   - Podman's Docker-compatible API says "died"/"exec_died" where Docker
-//     says "die"/"exec_die", and containerExitCode where Docker says exitCode;
-//     the normalised accessors speak Docker's vocabulary. Raw accessors and
-//     the payload stay as received.
+// the next Parse.
+//
+// Engines speak dialects of the API (dialect.go): Docker Engine before API
+// 1.52 (deprecated status/id/from), Docker Engine from 1.52 (without them),
+// and Podman's Docker-compatible endpoint (its own verbs, attributes it
+// always sends empty, network events about the container). The typed
+// accessors speak Docker's semantics whatever the dialect; Raw, RawAction,
+// Attr and Attrs stay as received.
 package event
 
 import (
@@ -46,10 +46,17 @@ type Event struct {
 	scope            Str
 	actorID          Str
 	attrs            []Attr
+	healthStatus     Str // Podman's top-level HealthStatus
 	timeNano         int64
 	timeSec          int64
 	hasTimeNano      bool
 	hasTimeSec       bool
+
+	// Normalised at the end of Parse (dialect.go).
+	dialect    Dialect
+	name, args Str    // the bare action and its argument, in Docker's vocabulary
+	norm       Str    // the whole action in Docker's vocabulary
+	scratch    []byte // backs norm when it is composed (Podman's health_status)
 }
 
 // Parse replaces e's content with the message in data. data is copied, so
@@ -72,6 +79,7 @@ func (e *Event) Parse(data []byte) {
 		e.top(k.Str, v)
 		return true
 	})
+	e.normalise()
 }
 
 func (e *Event) reset() {
@@ -79,8 +87,11 @@ func (e *Event) reset() {
 	e.status, e.id, e.from = Str{}, Str{}, Str{}
 	e.typ, e.action, e.scope, e.actorID = Str{}, Str{}, Str{}, Str{}
 	e.attrs = e.attrs[:0]
+	e.healthStatus = Str{}
 	e.timeNano, e.timeSec = 0, 0
 	e.hasTimeNano, e.hasTimeSec = false, false
+	e.dialect = Docker
+	e.name, e.args, e.norm = Str{}, Str{}, Str{}
 }
 
 // Key matching is case-insensitive, as Docker's own (encoding/json) decoder
@@ -94,6 +105,7 @@ func (e *Event) top(k string, v gjson.Result) {
 	case strings.EqualFold(k, "Actor"):
 		e.actorID = Str{}
 		e.attrs = e.attrs[:0]
+		e.dialect = Docker
 		if !v.IsObject() {
 			return
 		}
@@ -107,6 +119,9 @@ func (e *Event) top(k string, v gjson.Result) {
 					av.ForEach(func(kk, vv gjson.Result) bool {
 						if vv.Type == gjson.String {
 							e.attrs = append(e.attrs, Attr{Key: kk.Str, Value: vv.Str})
+							if kk.Str == podmanMarker {
+								e.dialect = Podman
+							}
 						}
 						return true
 					})
@@ -126,6 +141,8 @@ func (e *Event) top(k string, v gjson.Result) {
 		e.timeNano, e.hasTimeNano = integer(v)
 	case strings.EqualFold(k, "time"):
 		e.timeSec, e.hasTimeSec = integer(v)
+	case strings.EqualFold(k, "HealthStatus"):
+		e.healthStatus = str(v)
 	}
 }
 
@@ -157,74 +174,45 @@ func (e *Event) Valid() bool { return e.valid }
 // Raw returns the message bytes as received (valid until the next Parse).
 func (e *Event) Raw() []byte { return e.buf }
 
+// Dialect is the dialect the message is in.
+func (e *Event) Dialect() Dialect { return e.dialect }
+
 // Type is the event type ("container", "image", "network", ...).
-func (e *Event) Type() Str { return e.typ }
+func (e *Event) Type() Str { return nonEmpty(e.typ) }
 
 // RawAction is Action exactly as the daemon sent it, arguments included
 // (e.g. "exec_create: sh -c id", "health_status: unhealthy").
 func (e *Event) RawAction() Str { return e.action }
 
-// Action is Action in Docker's vocabulary: Podman's "died"/"exec_died"
-// become "die"/"exec_die". Arguments, if any, are kept.
-func (e *Event) Action() Str {
-	return Str{S: normaliseVerb(e.action.S), OK: e.action.OK}
-}
+// Action is the action in Docker's vocabulary, arguments included: as sent
+// by Docker Engine; Podman's verbs mapped to Docker's (dialect.go) and its
+// health status appended as Docker does ("health_status: healthy").
+func (e *Event) Action() Str { return e.norm }
 
-// ActionName is the bare action: the part of Action before ": "
-// ("exec_create" for "exec_create: sh -c id"), normalised like Action.
-func (e *Event) ActionName() Str {
-	if !e.action.OK {
-		return Str{}
-	}
-	name, _, _ := strings.Cut(e.action.S, ": ")
-	return Str{S: normaliseVerb(name), OK: true}
-}
+// ActionName is the bare action in Docker's vocabulary: the part of Action
+// before ": " ("exec_create" for "exec_create: sh -c id").
+func (e *Event) ActionName() Str { return e.name }
 
 // ActionArgs is the argument part of Action, after ": " ("sh -c id" for
-// "exec_create: sh -c id"), without trailing blanks; absent when Action has
-// no argument.
-func (e *Event) ActionArgs() Str {
-	if !e.action.OK {
-		return Str{}
-	}
-	_, args, ok := strings.Cut(e.action.S, ": ")
-	// moby joins the exec entrypoint and its arguments with a space even
-	// when there are none (`docker exec c sh` logs "exec_start: sh "):
-	// the trailing blanks are that artefact, not part of the command.
-	args = strings.TrimRight(args, " ")
-	if !ok || args == "" {
-		return Str{}
-	}
-	return Str{S: args, OK: true}
-}
-
-func normaliseVerb(s string) string {
-	switch {
-	case s == "died":
-		return "die"
-	case s == "exec_died":
-		return "exec_die"
-	case strings.HasPrefix(s, "died: "):
-		return "die" + s[len("died"):]
-	case strings.HasPrefix(s, "exec_died: "):
-		return "exec_die" + s[len("exec_died"):]
-	}
-	return s
-}
+// "exec_create: sh -c id", "unhealthy" for a health status), without
+// trailing blanks; absent when the action has none.
+func (e *Event) ActionArgs() Str { return e.args }
 
 // Scope is "local" or "swarm".
-func (e *Event) Scope() Str { return e.scope }
+func (e *Event) Scope() Str { return nonEmpty(e.scope) }
 
 // ActorID is Actor.ID: the container, image, network, volume... the event
-// is about.
-func (e *Event) ActorID() Str { return e.actorID }
+// is about; absent when empty (Podman's volume and pull events, Docker's
+// prune events).
+func (e *Event) ActorID() Str { return nonEmpty(e.actorID) }
 
 // Attrs returns the actor attributes in message order (valid until the
 // next Parse).
 func (e *Event) Attrs() []Attr { return e.attrs }
 
-// Attr returns the actor attribute named key (exact, case-sensitive match,
-// as attribute keys are label names). For duplicate keys the last wins.
+// Attr returns the actor attribute named key, as sent, even empty (exact,
+// case-sensitive match, as attribute keys are label names). For duplicate
+// keys the last wins. This is docker.attributes[KEY]: raw.
 func (e *Event) Attr(key string) Str {
 	for i := len(e.attrs) - 1; i >= 0; i-- {
 		if e.attrs[i].Key == key {
@@ -234,55 +222,142 @@ func (e *Event) Attr(key string) Str {
 	return Str{}
 }
 
-// hasDeprecatedTriplet is true for the event types whose messages carried
-// status/id/from before Engine API 1.52.
-func (e *Event) hasDeprecatedTriplet() bool {
-	return e.typ.OK && (e.typ.S == "container" || e.typ.S == "image")
+// Value is the attribute named key as the typed fields read it: as sent,
+// but absent when Podman sends it empty (it adds image, podId and others to
+// every event, empty where Docker sends nothing). Docker's own empty values
+// (the com.docker.swarm.task label of every task) are values.
+func (e *Event) Value(key string) Str {
+	v := e.Attr(key)
+	if e.dialect == Podman {
+		return nonEmpty(v)
+	}
+	return v
 }
 
-// Status is the deprecated top-level status; when absent (Engine API
-// >= 1.52) it is derived for container and image events as Action, as older
-// daemons filled it. Normalised like Action.
+// Is reports whether the event is of type t.
+func (e *Event) Is(t string) bool { return e.typ.OK && e.typ.S == t }
+
+// hasDeprecatedTriplet is true for the event types whose messages carry
+// status/id/from in Docker Engine before API 1.52 (moby's events.Log filled
+// them for container and image events only).
+func (e *Event) hasDeprecatedTriplet() bool { return e.Is("container") || e.Is("image") }
+
+// Status is the deprecated top-level status of container and image events,
+// in Docker's vocabulary; when absent (Engine API >= 1.52) it is derived as
+// older daemons filled it: the action. Other types give no value, even when
+// sent (Podman sends it for volume, pod and network events).
 func (e *Event) Status() Str {
-	if e.status.OK {
-		return Str{S: normaliseVerb(e.status.S), OK: true}
+	if !e.hasDeprecatedTriplet() {
+		return Str{}
 	}
-	if e.hasDeprecatedTriplet() {
-		return e.Action()
+	if e.status.OK && e.status.S != "" && e.status != e.action && e.dialect == Docker {
+		return e.status // as sent, where it is not the action
 	}
-	return Str{}
+	return e.norm // the action (Podman's status is its own verb)
 }
 
-// ID is the deprecated top-level id; when absent it is Actor.ID for
-// container and image events.
+// ID is the deprecated top-level id of container and image events; when
+// absent, Actor.ID. Other types give no value, even when sent.
 func (e *Event) ID() Str {
-	if e.id.OK {
+	if !e.hasDeprecatedTriplet() {
+		return Str{}
+	}
+	if e.id.OK && e.id.S != "" {
 		return e.id
 	}
-	if e.hasDeprecatedTriplet() {
-		return e.actorID
-	}
-	return Str{}
+	return e.ActorID()
 }
 
-// From is the deprecated top-level from; when absent it is the image
-// attribute of container events (image events never carried it).
+// From is the deprecated top-level from of container events; when absent,
+// the image attribute (image events never carried it).
 func (e *Event) From() Str {
-	if e.from.OK {
+	if !e.Is("container") {
+		return Str{}
+	}
+	if e.from.OK && e.from.S != "" {
 		return e.from
 	}
-	if e.typ.OK && e.typ.S == "container" {
-		return e.Attr("image")
+	return e.Value("image")
+}
+
+// ExitCode is the exit code of die and exec_die container events: the
+// exitCode attribute, or Podman's containerExitCode (which Podman sends,
+// "0", on every event: only a death's is an exit code).
+func (e *Event) ExitCode() Str {
+	if !e.Is("container") || !e.name.OK || (e.name.S != "die" && e.name.S != "exec_die") {
+		return Str{}
+	}
+	if v := e.Value("exitCode"); v.OK {
+		return v
+	}
+	return e.Value("containerExitCode")
+}
+
+// ContainerID is the container the event is about: Actor.ID of container
+// events; the container attribute of Docker's network and volume events;
+// Actor.ID of Podman's network events (which are about the container).
+func (e *Event) ContainerID() Str {
+	switch {
+	case e.Is("container"):
+		return e.ActorID()
+	case e.Is("network") && e.dialect == Podman:
+		return e.ActorID()
+	case e.Is("network"), e.Is("volume"):
+		return e.Value("container")
 	}
 	return Str{}
 }
 
-// ExitCode is the exitCode attribute, or Podman's containerExitCode.
-func (e *Event) ExitCode() Str {
-	if v := e.Attr("exitCode"); v.OK {
-		return v
+// NetworkID is the network of network events: Actor.ID (Podman's network
+// events name the container there, and no network id anywhere).
+func (e *Event) NetworkID() Str {
+	if !e.Is("network") || e.dialect == Podman {
+		return Str{}
 	}
-	return e.Attr("containerExitCode")
+	return e.ActorID()
+}
+
+// NetworkName is the network's name in network events: the name attribute
+// (Podman: its network attribute, when sent; its name is the container's).
+func (e *Event) NetworkName() Str {
+	switch {
+	case !e.Is("network"):
+		return Str{}
+	case e.dialect == Podman:
+		return e.Value("network")
+	}
+	return e.Value("name")
+}
+
+// VolumeName is the volume of volume events: Actor.ID, or the name
+// attribute when Actor.ID is empty (Podman).
+func (e *Event) VolumeName() Str {
+	if !e.Is("volume") {
+		return Str{}
+	}
+	if id := e.ActorID(); id.OK {
+		return id
+	}
+	return e.Value("name")
+}
+
+// ImageRef is the image reference an image event names: Actor.ID when it is
+// a reference (Docker's pull and push use the reference as id), else the
+// name attribute (tag, untag, delete, save... carry the image id as Actor.ID
+// and the reference in name). An image id (sha256:..., or Podman's bare
+// hex) and an archive path (Podman's save and loadfromarchive) are not
+// references.
+func (e *Event) ImageRef() (string, bool) {
+	if !e.Is("image") {
+		return "", false
+	}
+	if id := e.ActorID(); id.OK && isReference(id.S) {
+		return id.S, true
+	}
+	if n := e.Value("name"); n.OK && isReference(n.S) {
+		return n.S, true
+	}
+	return "", false
 }
 
 // TimeNano is the event time in nanoseconds since the epoch: timeNano, or
@@ -299,3 +374,10 @@ func (e *Event) TimeNano() (ns uint64, ok bool) {
 
 // maxSec is the largest seconds value whose nanoseconds fit in an int64.
 const maxSec = (1<<63 - 1) / 1_000_000_000
+
+func nonEmpty(v Str) Str {
+	if v.S == "" {
+		return Str{}
+	}
+	return v
+}

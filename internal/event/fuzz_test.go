@@ -16,7 +16,7 @@ import (
 // agree with each other and that Event agrees with encoding/json decoding
 // into the Engine API's Message type, the way the Docker CLI reads events.
 func FuzzParse(f *testing.F) {
-	for _, msg := range realistic {
+	for _, msg := range append(append([]string(nil), realistic...), recorded...) {
 		f.Add([]byte(msg))
 	}
 	for _, msg := range []string{

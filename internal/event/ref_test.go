@@ -29,6 +29,14 @@ type refMessage struct {
 
 	Time     int64 `json:"time,omitempty"`
 	TimeNano int64 `json:"timeNano,omitempty"`
+
+	HealthStatus string `json:",omitempty"` // Podman's
+}
+
+// refPodman: Podman adds podId to every event's attributes.
+func refPodman(m refMessage) bool {
+	_, ok := m.Actor.Attributes["podId"]
+	return ok
 }
 
 // refDecode decodes data as the Docker CLI would, and reports whether the
@@ -47,7 +55,7 @@ func refDecode(data []byte) (refMessage, bool) {
 		return m, false
 	}
 	root := gjson.ParseBytes(data)
-	if dupFold(root, "status", "id", "from", "Type", "Action", "Actor", "scope", "time", "timeNano") {
+	if dupFold(root, "status", "id", "from", "Type", "Action", "Actor", "scope", "time", "timeNano", "HealthStatus") {
 		return m, false
 	}
 	ok := true
@@ -126,41 +134,66 @@ func refCLI(m refMessage) string {
 	return b.String()
 }
 
-// refVerb is Podman's vocabulary mapped to Docker's.
-func refVerb(s string) string {
-	for podman, docker := range map[string]string{"died": "die", "exec_died": "exec_die"} {
-		if s == podman {
-			return docker
-		}
-		if rest, ok := strings.CutPrefix(s, podman+": "); ok {
-			return docker + ": " + rest
-		}
+// refAction is the action in Docker's vocabulary, as internal/event's
+// dialect.go documents it: Podman's verbs mapped by type, its health status
+// appended.
+func refAction(m refMessage) string {
+	name, rest, hasArgs := strings.Cut(m.Action, ": ")
+	switch {
+	case name == "died":
+		name = "die"
+	case name == "exec_died":
+		name = "exec_die"
+	case name == "exec" && m.Type == "container":
+		name = "exec_start"
+	case name == "remove" && (m.Type == "container" || m.Type == "volume" || m.Type == "network"):
+		name = "destroy"
+	case name == "loadfromarchive" && m.Type == "image":
+		name = "load"
 	}
-	return s
+	if name == "health_status" && !hasArgs && m.HealthStatus != "" {
+		return name + ": " + m.HealthStatus
+	}
+	if hasArgs {
+		return name + ": " + rest
+	}
+	return name
 }
 
-// refDeprecated fills status, id and from as the daemon's events.Log did
-// before Engine API 1.52 (moby daemon/events), when the message lacks them.
+// refDeprecated is status, id and from as the daemon's events.Log filled
+// them before Engine API 1.52 (moby daemon/events): container and image
+// events only, derived when the message lacks them.
 func refDeprecated(m refMessage) (status, id, from string) {
-	status, id, from = m.Status, m.ID, m.From
-	switch m.Type {
-	case "container":
-		if status == "" {
-			status = m.Action
-		}
-		if id == "" {
-			id = m.Actor.ID
-		}
+	if m.Type != "container" && m.Type != "image" {
+		return "", "", ""
+	}
+	status, id = m.Status, m.ID
+	if status == "" || status == m.Action || refPodman(m) {
+		status = refAction(m)
+	}
+	if id == "" {
+		id = m.Actor.ID
+	}
+	if m.Type == "container" {
+		from = m.From
 		if from == "" {
 			from = m.Actor.Attributes["image"]
 		}
-	case "image":
-		if status == "" {
-			status = m.Action
-		}
-		if id == "" {
-			id = m.Actor.ID
+	}
+	return status, id, from
+}
+
+// refExitCode is the exit code of a container's die or exec_die: exitCode,
+// else containerExitCode; Podman's empty values are none.
+func refExitCode(m refMessage) (string, bool) {
+	name, _, _ := strings.Cut(refAction(m), ": ")
+	if m.Type != "container" || (name != "die" && name != "exec_die") {
+		return "", false
+	}
+	for _, k := range []string{"exitCode", "containerExitCode"} {
+		if v, ok := m.Actor.Attributes[k]; ok && (v != "" || !refPodman(m)) {
+			return v, true
 		}
 	}
-	return refVerb(status), id, from
+	return "", false
 }

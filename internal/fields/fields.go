@@ -88,15 +88,15 @@ const (
 var Table = []Field{
 	// The registry docker plugin's fields: same names, all strings.
 	{ID: Status, Name: "docker.status", Type: String, Display: "Status", Example: "die",
-		Desc: "Deprecated status of the event (container and image events). Derived from the action on Engine API >= 1.52, which no longer sends it."},
+		Desc: "Deprecated status of container and image events (no value for other types, as Docker filled it): the action. Derived from the action on Engine API >= 1.52, which no longer sends it; Podman's verbs as in docker.action."},
 	{ID: ID, Name: "docker.id", Type: String, Display: "ID", Example: "e327f1fa52a9...",
-		Desc: "Deprecated id of the event (container and image events): the container or image id. Derived from Actor.ID on Engine API >= 1.52."},
+		Desc: "Deprecated id of container and image events: the container or image id (Podman's image ids are bare hex, without sha256:). Derived from Actor.ID on Engine API >= 1.52; no value when the event names none (image prune, Podman's pull)."},
 	{ID: From, Name: "docker.from", Type: String, Display: "From", Example: "alpine:3.20",
 		Desc: "Deprecated from of container events: the container's image. Derived from the image attribute on Engine API >= 1.52."},
 	{ID: EvtType, Name: "docker.type", Type: String, Display: "Type", Example: "container", Properties: []string{"addOutput"},
 		Desc: "Type of object the event is about: container, image, network, volume, daemon, plugin, service, node, secret, config, builder."},
 	{ID: Action, Name: "docker.action", Type: String, Display: "Action", Example: "exec_create: sh -c id", Properties: []string{"addOutput"},
-		Desc: "Action as sent by the daemon, arguments included (Podman's died/exec_died reported as die/exec_die)."},
+		Desc: "Action with its arguments, as Docker Engine sends it (exec_create: sh -c id). Podman's verbs in Docker's vocabulary (exec as exec_start, exec_died as exec_die, remove as destroy, loadfromarchive as load) and its health status appended (health_status: healthy)."},
 	{ID: StackNamespace, Name: "docker.stack.namespace", Type: String, Display: "Stack Namespace", Example: "mystack",
 		Desc: "Swarm stack namespace (attribute com.docker.stack.namespace)."},
 	{ID: NodeID, Name: "docker.node.id", Type: String, Display: "Swarm Node ID", Example: "q1w2e3r4t5y6",
@@ -122,13 +122,13 @@ var Table = []Field{
 	{ID: AttrType, Name: "docker.attributes.type", Type: String, Display: "Attribute Type", Example: "bridge",
 		Desc: "Attribute type: the network driver of network events."},
 	{ID: AttrExitCode, Name: "docker.attributes.exitcode", Type: String, Display: "Attribute Exit Code", Example: "137",
-		Desc: "Attribute exitCode of die/exec_die events, as a string (Podman's containerExitCode as fallback)."},
+		Desc: "Exit code of die and exec_die container events, as a string: attribute exitCode (Podman's containerExitCode as fallback; Podman's containerExitCode on other events is no exit code)."},
 	{ID: AttrSignal, Name: "docker.attributes.signal", Type: String, Display: "Attribute Signal", Example: "9",
 		Desc: "Attribute signal of kill events, as sent (a signal number)."},
 	{ID: Scope, Name: "docker.scope", Type: String, Display: "Scope", Example: "local",
 		Desc: "Scope of the event: local (this daemon) or swarm (cluster-wide)."},
 	{ID: ActorID, Name: "docker.actor.id", Type: String, Display: "Actor ID", Example: "e327f1fa52a9...", Properties: []string{"addOutput"},
-		Desc: "Actor.ID: the id of the container, image, network, volume, plugin... the event is about."},
+		Desc: "Actor.ID: the id of the container, image, network, volume, plugin... the event is about; no value when empty (image prune; Podman's volume and pull events)."},
 
 	// Additions.
 	{ID: Time, Name: "docker.time", Type: AbsTime, Display: "Event Time", Example: "2024-05-01T10:58:56.370816183Z",
@@ -138,33 +138,33 @@ var Table = []Field{
 	{ID: ActionName, Name: "docker.action.name", Type: String, Display: "Action Name", Example: "exec_create",
 		Desc: "The bare action, without the arguments Docker appends after ': ' (exec_create for exec_create: sh -c id, health_status for health_status: unhealthy)."},
 	{ID: ActionArgs, Name: "docker.action.args", Type: String, Display: "Action Arguments", Example: "sh -c id",
-		Desc: "The argument part of the action, after ': ' (the command of exec_create/exec_start, the status of health_status); no value when the action has none."},
+		Desc: "The argument part of the action, after ': ' (the command of exec_create/exec_start, the status of health_status, Podman's from its HealthStatus member); no value when the action has none."},
 	{ID: ExecCmdline, Name: "docker.exec.cmdline", Type: String, Display: "Exec Command Line", Example: "sh -c id",
-		Desc: "Command line of exec_create and exec_start container events (from the action; the trailing space the daemon appends when there are no arguments is removed, so `docker exec c sh` gives sh)."},
+		Desc: "Command line of exec_create and exec_start container events (from the action; the trailing space the daemon appends when there are no arguments is removed, so `docker exec c sh` gives sh). Podman's exec does not say it: no value."},
 	{ID: ExecID, Name: "docker.exec.id", Type: String, Display: "Exec ID", Example: "5f8c...",
 		Desc: "Exec instance id of exec_create, exec_start and exec_die container events (attribute execID)."},
 	{ID: ContainerID, Name: "docker.container.id", Type: String, Display: "Container ID", Example: "e327f1fa52a9...",
-		Desc: "Container id: Actor.ID of container events, attribute container of network and volume events."},
+		Desc: "Container id: Actor.ID of container events, attribute container of Docker's network and volume events, Actor.ID of Podman's network events (which are about the container)."},
 	{ID: ContainerName, Name: "docker.container.name", Type: String, Display: "Container Name", Example: "confident_kirch",
 		Desc: "Container name of container events (attribute name)."},
 	{ID: ContainerImage, Name: "docker.container.image", Type: String, Display: "Container Image", Example: "alpine:3.20",
 		Desc: "Image of the container, for container events (attribute image)."},
 	{ID: ContainerExitCode, Name: "docker.container.exitcode", Type: Uint64, Display: "Exit Code", Example: "137",
-		Desc: "Exit code of die and exec_die container events, as a number (attribute exitCode, Podman's containerExitCode as fallback)."},
+		Desc: "Exit code of die and exec_die container events (of the exec for exec_die), as a number (attribute exitCode, Podman's containerExitCode as fallback)."},
 	{ID: ContainerSignal, Name: "docker.container.signal", Type: String, Display: "Signal", Example: "9",
-		Desc: "Signal of kill container events, as the daemon sent it (a signal number, e.g. 9 for SIGKILL)."},
+		Desc: "Signal of kill container events, as the daemon sent it (a signal number, e.g. 9 for SIGKILL). Podman sends none."},
 	{ID: ImageName, Name: "docker.image.name", Type: String, Display: "Image Name", Example: "registry.example.com/team/app",
-		Desc: "Image events: the image repository, without tag or digest (from the reference the event names)."},
+		Desc: "Image events: the image repository, without tag or digest, from the reference the event names (never from an image id or an archive path)."},
 	{ID: ImageTag, Name: "docker.image.tag", Type: String, Display: "Image Tag", Example: "1.4.2",
 		Desc: "Image events: the tag of the image reference, when the event names one."},
 	{ID: NetworkID, Name: "docker.network.id", Type: String, Display: "Network ID", Example: "5864a44bccca...",
-		Desc: "Network id of network events (Actor.ID)."},
+		Desc: "Network id of network events (Actor.ID). Podman's network events name no network: no value."},
 	{ID: NetworkName, Name: "docker.network.name", Type: String, Display: "Network Name", Example: "bridge",
-		Desc: "Network name of network events (attribute name)."},
+		Desc: "Network name of network events (attribute name; Podman: attribute network, which Podman 4 does not send)."},
 	{ID: NetworkDriver, Name: "docker.network.driver", Type: String, Display: "Network Driver", Example: "bridge",
 		Desc: "Network driver of network events (attribute type)."},
 	{ID: VolumeName, Name: "docker.volume.name", Type: String, Display: "Volume Name", Example: "pgdata",
-		Desc: "Volume name of volume events (Actor.ID)."},
+		Desc: "Volume name of volume events (Actor.ID; Podman: attribute name)."},
 	{ID: VolumeDriver, Name: "docker.volume.driver", Type: String, Display: "Volume Driver", Example: "local",
 		Desc: "Volume driver of volume events (attribute driver)."},
 	{ID: ExecExe, Name: "docker.exec.exe", Type: String, Display: "Exec Executable", Example: "/bin/bash",
@@ -214,33 +214,33 @@ func Extract(id uint64, arg string, argPresent bool, e *event.Event, out Sink) e
 	case Action:
 		putStr(out, e.Action())
 	case StackNamespace:
-		putStr(out, e.Attr("com.docker.stack.namespace"))
+		putStr(out, e.Value("com.docker.stack.namespace"))
 	case NodeID:
-		putStr(out, e.Attr("com.docker.swarm.node.id"))
+		putStr(out, e.Value("com.docker.swarm.node.id"))
 	case SwarmTask:
-		putStr(out, e.Attr("com.docker.swarm.task"))
+		putStr(out, e.Value("com.docker.swarm.task"))
 	case SwarmTaskID:
-		putStr(out, e.Attr("com.docker.swarm.task.id"))
+		putStr(out, e.Value("com.docker.swarm.task.id"))
 	case SwarmTaskName:
-		putStr(out, e.Attr("com.docker.swarm.task.name"))
+		putStr(out, e.Value("com.docker.swarm.task.name"))
 	case SwarmServiceName:
-		putStr(out, e.Attr("com.docker.swarm.service.name"))
+		putStr(out, e.Value("com.docker.swarm.service.name"))
 	case NodeStateNew:
-		putStr(out, e.Attr("state.new"))
+		putStr(out, e.Value("state.new"))
 	case NodeStateOld:
-		putStr(out, e.Attr("state.old"))
+		putStr(out, e.Value("state.old"))
 	case AttrContainer:
-		putStr(out, e.Attr("container"))
+		putStr(out, e.Value("container"))
 	case AttrImage:
-		putStr(out, e.Attr("image"))
+		putStr(out, e.Value("image"))
 	case AttrName:
-		putStr(out, e.Attr("name"))
+		putStr(out, e.Value("name"))
 	case AttrType:
-		putStr(out, e.Attr("type"))
+		putStr(out, e.Value("type"))
 	case AttrExitCode:
 		putStr(out, e.ExitCode())
 	case AttrSignal:
-		putStr(out, e.Attr("signal"))
+		putStr(out, e.Value("signal"))
 	case Scope:
 		putStr(out, e.Scope())
 	case ActorID:
@@ -259,88 +259,63 @@ func Extract(id uint64, arg string, argPresent bool, e *event.Event, out Sink) e
 	case ActionArgs:
 		putStr(out, e.ActionArgs())
 	case ExecCmdline:
-		if isType(e, "container") {
-			if n := e.ActionName(); n.OK && (n.S == "exec_create" || n.S == "exec_start") {
-				putStr(out, e.ActionArgs())
-			}
-		}
+		putStr(out, execCmdline(e))
 	case ExecID:
-		if isType(e, "container") {
-			putStr(out, e.Attr("execID"))
+		if e.Is("container") {
+			putStr(out, e.Value("execID"))
 		}
 	case ContainerID:
-		switch {
-		case isType(e, "container"):
-			putStr(out, e.ActorID())
-		case isType(e, "network"), isType(e, "volume"):
-			putStr(out, e.Attr("container"))
-		}
+		putStr(out, e.ContainerID())
 	case ContainerName:
-		if isType(e, "container") {
-			putStr(out, e.Attr("name"))
+		if e.Is("container") {
+			putStr(out, e.Value("name"))
 		}
 	case ContainerImage:
-		if isType(e, "container") {
-			putStr(out, e.Attr("image"))
+		if e.Is("container") {
+			putStr(out, e.Value("image"))
 		}
 	case ContainerExitCode:
-		if isType(e, "container") {
-			if v := e.ExitCode(); v.OK {
-				if n, err := strconv.ParseUint(strings.TrimSpace(v.S), 10, 64); err == nil {
-					out.Uint64(n)
-				} else if n, err := strconv.ParseInt(strings.TrimSpace(v.S), 10, 64); err == nil {
-					// A negative code (a daemon-side failure, e.g. -1) wraps
-					// like Falco's own uint64 conversions; keep it visible.
-					out.Uint64(uint64(n))
-				}
+		if v := e.ExitCode(); v.OK {
+			if n, err := strconv.ParseUint(strings.TrimSpace(v.S), 10, 64); err == nil {
+				out.Uint64(n)
+			} else if n, err := strconv.ParseInt(strings.TrimSpace(v.S), 10, 64); err == nil {
+				// A negative code (a daemon-side failure, e.g. -1) wraps
+				// like Falco's own uint64 conversions; keep it visible.
+				out.Uint64(uint64(n))
 			}
 		}
 	case ContainerSignal:
-		if isType(e, "container") {
-			putStr(out, e.Attr("signal"))
+		if e.Is("container") {
+			putStr(out, e.Value("signal"))
 		}
 	case ImageName:
-		if isType(e, "image") {
-			if ref, ok := imageRef(e); ok {
-				putStr(out, event.Str{S: RefName(ref), OK: true})
-			}
+		if ref, ok := e.ImageRef(); ok {
+			out.String(RefName(ref))
 		}
 	case ImageTag:
-		if isType(e, "image") {
-			if ref, ok := imageRef(e); ok {
-				if tag := RefTag(ref); tag != "" {
-					out.String(tag)
-				}
+		if ref, ok := e.ImageRef(); ok {
+			if tag := RefTag(ref); tag != "" {
+				out.String(tag)
 			}
 		}
 	case NetworkID:
-		if isType(e, "network") {
-			putStr(out, e.ActorID())
-		}
+		putStr(out, e.NetworkID())
 	case NetworkName:
-		if isType(e, "network") {
-			putStr(out, e.Attr("name"))
-		}
+		putStr(out, e.NetworkName())
 	case NetworkDriver:
-		if isType(e, "network") {
-			putStr(out, e.Attr("type"))
+		if e.Is("network") {
+			putStr(out, e.Value("type"))
 		}
 	case VolumeName:
-		if isType(e, "volume") {
-			putStr(out, e.ActorID())
-		}
+		putStr(out, e.VolumeName())
 	case VolumeDriver:
-		if isType(e, "volume") {
-			putStr(out, e.Attr("driver"))
+		if e.Is("volume") {
+			putStr(out, e.Value("driver"))
 		}
 	case ExecExe:
-		if isType(e, "container") {
-			if n := e.ActionName(); n.OK && (n.S == "exec_create" || n.S == "exec_start") {
-				if args := e.ActionArgs(); args.OK {
-					exe, _, _ := strings.Cut(strings.TrimLeft(args.S, " "), " ")
-					putStr(out, event.Str{S: exe, OK: exe != ""})
-				}
-			}
+		if args := execCmdline(e); args.OK {
+			exe, _, _ := strings.Cut(strings.TrimLeft(args.S, " "), " ")
+			putStr(out, event.Str{S: exe, OK: exe != ""})
 		}
 	default:
 		return ErrUnknownField{ID: id}
@@ -354,28 +329,13 @@ func putStr(out Sink, v event.Str) {
 	}
 }
 
-func isType(e *event.Event, t string) bool {
-	v := e.Type()
-	return v.OK && v.S == t
-}
-
-// imageRef picks the image reference an image event names: Actor.ID when it
-// is a reference (pull and push events use the reference as the id), else
-// the name attribute (tag, untag, delete, save... carry the image id as
-// Actor.ID and the reference in name). An image id (sha256:...) alone is not
-// a reference.
-func imageRef(e *event.Event) (string, bool) {
-	if id := e.ActorID(); id.OK && id.S != "" && !isImageID(id.S) {
-		return id.S, true
+// execCmdline is the command of exec_create and exec_start container
+// events, from the action (Podman's exec does not say it).
+func execCmdline(e *event.Event) event.Str {
+	if n := e.ActionName(); e.Is("container") && n.OK && (n.S == "exec_create" || n.S == "exec_start") {
+		return e.ActionArgs()
 	}
-	if n := e.Attr("name"); n.OK && n.S != "" && !isImageID(n.S) {
-		return n.S, true
-	}
-	return "", false
-}
-
-func isImageID(s string) bool {
-	return strings.HasPrefix(s, "sha256:")
+	return event.Str{}
 }
 
 // RefName returns the repository part of an image reference: without

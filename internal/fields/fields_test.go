@@ -80,6 +80,13 @@ const (
 	xid  = "2b1a7d6c5e4f30291817161514131211100f0e0d0c0b0a090807060504030201"
 	nid  = "5864a44bccca4e0963dfe9c3087919bf8f8e5c3aa7db33dd6d9ae7138c5ee3f3"
 	imid = "sha256:4048db5d36726e313ab8f7ffccf2362a34cba69e4cdd49119713483a68641fce"
+
+	// Of the recorded Podman corpus.
+	podC     = "03728723944b493b2b4b340f8161e058a8a207711e63aa2ddd4a61682ef27fd6"
+	podH     = "8d60340eb357dc0ccc236d30ace74d10ade8e45455312d3efb0176a4f9057360"
+	podD     = "3480cb1c1cd440f2c29c256844b45de8b05382457d0c3ce2fcf073d8d1f7965c"
+	podImg   = "docker.io/library/falco-docker-plugin-testbox:b8d830751741-677df337a338"
+	podImgID = "426a2a00106b40eaecb4f2023d56f66473522fe5f2dc30bd0c4384f63e7e00a5"
 )
 
 // events: every field with a value is listed; every other field (without
@@ -126,17 +133,50 @@ var events = []struct {
 			"docker.attributes.image": "alpine:3.20", "docker.attributes.name": "c1", "docker.attributes.signal": "9", "docker.scope": "local",
 			"docker.actor.id": cid, "docker.time": uint64(1644314339000000000), "docker.action.name": "kill", "docker.container.id": cid,
 			"docker.container.name": "c1", "docker.container.image": "alpine:3.20", "docker.container.signal": "9"}},
-	{"podman died", `{"status":"died","id":"` + cid + `","from":"docker.io/library/alpine:latest","Type":"container","Action":"died","Actor":{"ID":"` + cid + `","Attributes":{"containerExitCode":"1","image":"docker.io/library/alpine:latest","name":"pod_ctr"}},"scope":"local","time":1700000002,"timeNano":1700000002000000000}`, true,
-		map[string]any{"docker.status": "die", "docker.id": cid, "docker.from": "docker.io/library/alpine:latest", "docker.type": "container", "docker.action": "die",
-			"docker.attributes.image": "docker.io/library/alpine:latest", "docker.attributes.name": "pod_ctr", "docker.attributes.exitcode": "1", "docker.scope": "local",
-			"docker.actor.id": cid, "docker.time": uint64(1700000002000000000), "docker.action.name": "die", "docker.container.id": cid,
-			"docker.container.name": "pod_ctr", "docker.container.image": "docker.io/library/alpine:latest", "docker.container.exitcode": uint64(1),
-			"docker.attributes[containerExitCode]": "1"}},
-	{"podman exec_died", `{"status":"exec_died","id":"` + cid + `","from":"alpine","Type":"container","Action":"exec_died","Actor":{"ID":"` + cid + `","Attributes":{"containerExitCode":"126","execID":"` + xid + `","image":"alpine","name":"pod_ctr"}},"scope":"local","time":1700000003}`, true,
-		map[string]any{"docker.status": "exec_die", "docker.id": cid, "docker.from": "alpine", "docker.type": "container", "docker.action": "exec_die",
-			"docker.attributes.image": "alpine", "docker.attributes.name": "pod_ctr", "docker.attributes.exitcode": "126", "docker.scope": "local",
-			"docker.actor.id": cid, "docker.time": uint64(1700000003000000000), "docker.action.name": "exec_die", "docker.exec.id": xid, "docker.container.id": cid,
-			"docker.container.name": "pod_ctr", "docker.container.image": "alpine", "docker.container.exitcode": uint64(126)}},
+	// Recorded from Podman 4.3 by the tests' engine scenario: what it sends
+	// differently is reported in Docker's terms, what it sends empty has no
+	// value.
+	{"podman die", recordedLine("podman-4.3", "container", "die", "fdp-c-"), false,
+		map[string]any{"docker.status": "die", "docker.id": podC, "docker.from": podImg, "docker.type": "container", "docker.action": "die",
+			"docker.attributes.image": podImg, "docker.attributes.name": "fdp-c-000recorded0", "docker.attributes.exitcode": "137", "docker.scope": "local",
+			"docker.actor.id": podC, "docker.time": uint64(1796064154332235335), "docker.action.name": "die", "docker.container.id": podC,
+			"docker.container.name": "fdp-c-000recorded0", "docker.container.image": podImg, "docker.container.exitcode": uint64(137),
+			"docker.attributes[containerExitCode]": "137", "docker.attributes[podId]": ""}},
+	{"podman exec_died: the exec's exit code", recordedLine("podman-4.3", "container", "exec_died", `"containerExitCode":"5"`), false,
+		map[string]any{"docker.status": "exec_die", "docker.id": podC, "docker.from": podImg, "docker.type": "container", "docker.action": "exec_die",
+			"docker.attributes.image": podImg, "docker.attributes.name": "fdp-c-000recorded0", "docker.attributes.exitcode": "5", "docker.scope": "local",
+			"docker.actor.id": podC, "docker.time": uint64(1796064154281771499), "docker.action.name": "exec_die", "docker.container.id": podC,
+			"docker.container.name": "fdp-c-000recorded0", "docker.container.image": podImg, "docker.container.exitcode": uint64(5)}},
+	{"podman exec: exec_start without a command", recordedLine("podman-4.3", "container", "exec", "fdp-c-"), false,
+		map[string]any{"docker.status": "exec_start", "docker.id": podC, "docker.from": podImg, "docker.type": "container", "docker.action": "exec_start",
+			"docker.attributes.image": podImg, "docker.attributes.name": "fdp-c-000recorded0", "docker.scope": "local", "docker.actor.id": podC,
+			"docker.time": uint64(1796064154190639713), "docker.action.name": "exec_start", "docker.container.id": podC,
+			"docker.container.name": "fdp-c-000recorded0", "docker.container.image": podImg, "docker.attributes[containerExitCode]": "0"}},
+	{"podman health_status: the status from HealthStatus", recordedLine("podman-4.3", "container", "health_status", ""), false,
+		map[string]any{"docker.status": "health_status: starting", "docker.id": podH, "docker.from": podImg, "docker.type": "container",
+			"docker.action": "health_status: starting", "docker.attributes.image": podImg, "docker.attributes.name": "fdp-h-000recorded0", "docker.scope": "local",
+			"docker.actor.id": podH, "docker.time": uint64(1796064157315560440), "docker.action.name": "health_status", "docker.action.args": "starting",
+			"docker.container.id": podH, "docker.container.name": "fdp-h-000recorded0", "docker.container.image": podImg}},
+	{"podman volume: the name in name, no status/id/driver", recordedLine("podman-4.3", "volume", "create", "fdp-v-"), false,
+		map[string]any{"docker.type": "volume", "docker.action": "create", "docker.attributes.name": "fdp-v-000recorded0", "docker.scope": "local",
+			"docker.time": uint64(1796064156489622974), "docker.action.name": "create", "docker.volume.name": "fdp-v-000recorded0"}},
+	{"podman network connect: about the container, no network named", recordedLine("podman-4.3", "network", "connect", ""), false,
+		map[string]any{"docker.type": "network", "docker.action": "connect", "docker.attributes.name": "fdp-d-000recorded0", "docker.scope": "local",
+			"docker.actor.id": podD, "docker.time": uint64(1796064155059532746), "docker.action.name": "connect", "docker.container.id": podD}},
+	{"podman pull of a local image: no id, the reference in name", recordedLine("podman-4.3", "image", "pull", ""), false,
+		map[string]any{"docker.status": "pull", "docker.type": "image", "docker.action": "pull", "docker.attributes.name": "localhost/fdp-l-000recorded0:1",
+			"docker.scope": "local", "docker.time": uint64(1796064157704867533), "docker.action.name": "pull", "docker.image.name": "localhost/fdp-l-000recorded0",
+			"docker.image.tag": "1"}},
+	{"podman loadfromarchive: load, the archive path no reference", recordedLine("podman-4.3", "image", "loadfromarchive", ""), false,
+		map[string]any{"docker.status": "load", "docker.type": "image", "docker.action": "load", "docker.attributes.name": "/var/tmp/libpod-images-load.tar3166369019",
+			"docker.scope": "local", "docker.time": uint64(1796064156875011542), "docker.action.name": "load"}},
+	{"podman tag: the bare hex id is no reference", recordedLine("podman-4.3", "image", "tag", "fdp-t-"), false,
+		map[string]any{"docker.status": "tag", "docker.id": podImgID, "docker.type": "image", "docker.action": "tag", "docker.attributes.name": "docker.io/library/fdp-t-000recorded0:t1",
+			"docker.scope": "local", "docker.actor.id": podImgID, "docker.time": uint64(1796064156531389518), "docker.action.name": "tag",
+			"docker.image.name": "docker.io/library/fdp-t-000recorded0", "docker.image.tag": "t1"}},
+	{"image prune (moby): no Actor.ID, no id", recordedLine("moby-api-1.56", "image", "prune", ""), false,
+		map[string]any{"docker.status": "prune", "docker.type": "image", "docker.action": "prune", "docker.scope": "local",
+			"docker.time": uint64(1796064151480110715), "docker.action.name": "prune"}},
 	{"swarm task container start", `{"status":"start","id":"` + cid2 + `","from":"nginx:1.27","Type":"container","Action":"start","Actor":{"ID":"` + cid2 + `","Attributes":{"com.docker.stack.namespace":"mystack","com.docker.swarm.node.id":"q1w2e3r4t5y6","com.docker.swarm.service.id":"s1","com.docker.swarm.service.name":"mystack_web","com.docker.swarm.task":"","com.docker.swarm.task.id":"x9y8z7","com.docker.swarm.task.name":"mystack_web.1.x9y8z7","image":"nginx:1.27","name":"mystack_web.1.x9y8z7"}},"scope":"local","time":1644314348,"timeNano":1644314348000000012}`, true,
 		map[string]any{"docker.status": "start", "docker.id": cid2, "docker.from": "nginx:1.27", "docker.type": "container", "docker.action": "start",
 			"docker.stack.namespace": "mystack", "docker.node.id": "q1w2e3r4t5y6", "docker.swarm.task": "", "docker.swarm.taskid": "x9y8z7",
@@ -182,7 +222,7 @@ var events = []struct {
 			"docker.attributes[state.new]": "ready"}},
 	{"attributes of other types are not container fields", `{"Type":"service","Action":"create","Actor":{"ID":"svc","Attributes":{"name":"web","image":"nginx","exitCode":"1","signal":"9","execID":"x","driver":"d","type":"t"}},"scope":"swarm"}`, false,
 		map[string]any{"docker.type": "service", "docker.action": "create", "docker.attributes.name": "web", "docker.attributes.image": "nginx",
-			"docker.attributes.exitcode": "1", "docker.attributes.signal": "9", "docker.attributes.type": "t", "docker.scope": "swarm", "docker.actor.id": "svc",
+			"docker.attributes.signal": "9", "docker.attributes.type": "t", "docker.scope": "swarm", "docker.actor.id": "svc",
 			"docker.action.name": "create"}},
 	{"exec fields only for exec actions of containers", `{"Type":"network","Action":"exec_create: sh","Actor":{"ID":"n","Attributes":{"execID":"x"}}}`, false,
 		map[string]any{"docker.type": "network", "docker.action": "exec_create: sh", "docker.actor.id": "n", "docker.action.name": "exec_create", "docker.action.args": "sh",
@@ -303,8 +343,8 @@ func TestExtractExitCode(t *testing.T) {
 		{"container", `"containerExitCode":"3","exitCode":"4"`, uint64(4), "4"},
 		{"container", `"exitCode":"x","containerExitCode":"3"`, nil, "x"},
 		{"container", `"ExitCode":"5"`, nil, nil}, // attribute keys are case-sensitive
-		{"image", `"exitCode":"1"`, nil, "1"},
-		{"network", `"exitCode":"1"`, nil, "1"},
+		{"image", `"exitCode":"1"`, nil, nil},     // exit codes are a container's death's only
+		{"network", `"exitCode":"1"`, nil, nil},
 	}
 	var e event.Event
 	for _, tc := range cases {
