@@ -29,15 +29,25 @@ type Proxy struct {
 	wg       sync.WaitGroup
 }
 
-// NewProxy starts a proxy to the daemon DOCKER_HOST names (default
-// /var/run/docker.sock) and closes it when the test ends. Only a unix
-// socket or plaintext tcp:// daemon can be proxied: through a proxy, TLS
-// would verify the proxy's address against the daemon's certificate.
+// NewProxy starts a proxy to the system daemon (see NewProxyTo).
 func NewProxy(t testing.TB) *Proxy {
 	t.Helper()
-	Require(t)
+	return NewProxyTo(t, System(t))
+}
+
+// NewProxyTo starts a proxy to engine e (the system daemon: the one
+// DOCKER_HOST names, default /var/run/docker.sock) and closes it when the
+// test ends. Only a unix socket or plaintext tcp:// daemon can be proxied:
+// through a proxy, TLS would verify the proxy's address against the
+// daemon's certificate.
+func NewProxyTo(t testing.TB, e *Engine) *Proxy {
+	t.Helper()
 	p := &Proxy{network: "unix", addr: "/var/run/docker.sock", conns: map[net.Conn]struct{}{}}
-	switch h := os.Getenv("DOCKER_HOST"); {
+	h := e.host
+	if h == "" {
+		h = os.Getenv("DOCKER_HOST")
+	}
+	switch {
 	case h == "":
 	case strings.HasPrefix(h, "unix://"):
 		p.addr = strings.TrimPrefix(h, "unix://")
