@@ -20,7 +20,8 @@ var (
 	evExecSSH     = `{"Type":"container","Action":"exec_start: ssh host","Actor":{"ID":"aaaa1111","Attributes":{"execID":"cccc6666","image":"nginx:1.27","name":"web"}},"scope":"local","time":1760000007,"timeNano":1760000007000000000}`
 	evExecCatSh   = `{"Type":"container","Action":"exec_start: cat /bin/sh","Actor":{"ID":"aaaa1111","Attributes":{"execID":"cccc7777","image":"nginx:1.27","name":"web"}},"scope":"local","time":1760000008,"timeNano":1760000008000000000}`
 	evExecDie     = `{"Type":"container","Action":"exec_die","Actor":{"ID":"aaaa1111","Attributes":{"execID":"cccc3333","exitCode":"0","image":"nginx:1.27","name":"web"}},"scope":"local","time":1760000009,"timeNano":1760000009000000000}`
-	evPodman      = `{"status":"died","id":"dddd4444","from":"docker.io/library/alpine:3.20","Type":"container","Action":"died","Actor":{"ID":"dddd4444","Attributes":{"containerExitCode":"139","image":"docker.io/library/alpine:3.20","name":"podapp"}},"scope":"local","time":1760000004,"timeNano":1760000004000000000}`
+	// Recorded from Podman 4.3 (tests/testdata/engines).
+	evPodman = `{"status":"die","id":"0927f37df9dec85559ce0991934e46178ce70c31dc0922b888977501833e80a1","from":"docker.io/library/falco-docker-plugin-testbox:b8d830751741-6b7adbd0719f","Type":"container","Action":"die","Actor":{"ID":"0927f37df9dec85559ce0991934e46178ce70c31dc0922b888977501833e80a1","Attributes":{"containerExitCode":"137","exitCode":"137","falco-docker-plugin-test":"000recorded0","image":"docker.io/library/falco-docker-plugin-testbox:b8d830751741-6b7adbd0719f","name":"fdp-c-000recorded0","podId":""}},"scope":"local","time":1796064587,"timeNano":1796064587429736877}`
 )
 
 func testEnv() *env {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -423,6 +424,87 @@ func TestRecordedDocker2010(t *testing.T) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// TestRulesOnEngineCorpora runs the rules over the events the tests' engine
+// scenario recorded from each real engine (tests/testdata/engines): which
+// rule fires on which event, per engine, is what README's rules table says
+// of each engine. A rule absent from an engine's table does not fire on its
+// scenario (Podman: no command with exec, no signal with kill, no copy,
+// export, OOM or host-network event; its pull of a local image is no pull).
+func TestRulesOnEngineCorpora(t *testing.T) {
+	status := func(n int) []string {
+		var out []string
+		for k := 0; k < n; k++ {
+			out = append(out, "container create", "container start", "container die")
+		}
+		return out
+	}
+	docker := map[string][]string{
+		"Docker Image Loaded Or Imported From Archive": {"image import", "image import", "image load"},
+		"Container status changed":                     status(6),
+		"Docker Shell Exec Into Container":             {"container exec_start: sh -c id", "container exec_start: sh -c exit 5"},
+		"Docker Copy Into Container":                   {"container extract-to-dir"},
+		"Docker Copy Out Of Container":                 {"container archive-path"},
+		"Docker Container Exported":                    {"container export"},
+		"Docker Container Killed With SIGKILL":         {"container kill", "container kill", "container kill"},
+		"Docker Container Died From Fatal Signal":      {"container die", "container die", "container die", "container die"},
+		"Docker Container Attached":                    {"container attach", "container attach"},
+		"Docker Container Committed To Image":          {"container commit"},
+		"Docker Container Joined Host Network":         {"network connect"},
+		"Docker Container OOM Killed":                  {"container oom"},
+		"Docker Exec Into Container":                   {"container exec_start: /bin/sh -c exit 0"}, // the health probe
+	}
+	moby := maps.Clone(docker)
+	// Image create (on commit) reaches clients at API >= 1.46; its derived
+	// status is create, as older daemons filled it.
+	moby["Container status changed"] = slices.Insert(status(6), 8, "image create")
+	moby["Docker Daemon Configuration Reloaded"] = []string{"daemon reload"}
+	want := map[string]map[string][]string{
+		"docker-20.10":  docker,
+		"moby-api-1.56": moby,
+		"podman-4.3": {
+			"Container status changed":                     status(7),
+			"Docker Exec Into Container":                   {"container exec", "container exec"},
+			"Docker Container Died From Fatal Signal":      {"container die", "container die", "container die", "container die"},
+			"Docker Container Attached":                    {"container attach", "container attach"},
+			"Docker Container Committed To Image":          {"container commit"},
+			"Docker Image Loaded Or Imported From Archive": {"image loadfromarchive"},
+		},
+	}
+	rs := loadRules(t)
+	rules := (&compiledSets{rs: rs, cache: map[string][]compiledRule{}}).get(t, nil, nil)
+	files, err := filepath.Glob("../tests/testdata/engines/*.jsonl")
+	if err != nil || len(files) != len(want) {
+		t.Fatalf("corpora %v (%v), want one per engine of %v", files, err, slices.Collect(maps.Keys(want)))
+	}
+	for _, f := range files {
+		engine := strings.TrimSuffix(filepath.Base(f), ".jsonl")
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string][]string{}
+		for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+			var m message
+			if err := json.Unmarshal([]byte(l), &m); err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range triggered(t, rules, l) {
+				got[r] = append(got[r], m.Type+" "+m.Action)
+			}
+		}
+		w, ok := want[engine]
+		if !ok {
+			t.Errorf("%s: no expectations for this engine", engine)
+			continue
+		}
+		for _, r := range rs.rules {
+			if !slices.Equal(got[r.Name], w[r.Name]) {
+				t.Errorf("%s: %s fired on %q, want %q", engine, r.Name, got[r.Name], w[r.Name])
+			}
 		}
 	}
 }

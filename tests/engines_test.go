@@ -50,6 +50,8 @@ func (s scenario) podmanRun() string { return "fdp-p-" + s.nonce }              
 func (s scenario) pod() string       { return "fdp-pod-" + s.nonce }
 func (s scenario) end() string       { return "fdp-end-" + s.nonce } // the last event: a volume
 func (s scenario) label() string     { return dockertest.Label + "=" + s.nonce }
+func (s scenario) hostNet() string   { return "fdp-hn-" + s.nonce } // on the host's network
+func (s scenario) oom() string       { return "fdp-o-" + s.nonce }  // killed by the OOM killer
 
 // run performs the scenario on e.
 func (s scenario) run(t *testing.T, e *dockertest.Engine) {
@@ -58,6 +60,13 @@ func (s scenario) run(t *testing.T, e *dockertest.Engine) {
 	e.Docker(t, "run", "-d", "--name", s.c(), "--label", l, img)
 	e.Docker(t, "exec", s.c(), "sh", "-c", "id")
 	e.DockerMayFail("exec", s.c(), "sh", "-c", "exit 5") // the exec exits 5
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "in.txt"), []byte("x"), 0o644)
+	e.Docker(t, "cp", filepath.Join(dir, "in.txt"), s.c()+":/tmp/in.txt")
+	e.Docker(t, "cp", s.c()+":/tmp/in.txt", filepath.Join(dir, "out.txt"))
+	e.Docker(t, "export", "-o", filepath.Join(dir, "export.tar"), s.c())
+	e.Docker(t, "pause", s.c())
+	e.Docker(t, "unpause", s.c())
 	e.Docker(t, "kill", "-s", "KILL", s.c())
 	e.Docker(t, "wait", s.c())
 	e.Docker(t, "rm", s.c())
@@ -83,6 +92,14 @@ func (s scenario) run(t *testing.T, e *dockertest.Engine) {
 
 	e.Docker(t, "volume", "create", "--label", l, s.volume())
 	e.Docker(t, "volume", "rm", s.volume())
+
+	e.Docker(t, "run", "-d", "--name", s.hostNet(), "--label", l, "--network", "host", img)
+	e.Docker(t, "rm", "-f", s.hostNet())
+	e.DockerMayFail("run", "--name", s.oom(), "--label", l, "--memory", "32m", "--memory-swap", "32m", img, "alloc") // killed: an error for the CLI
+	e.Docker(t, "rm", s.oom())
+	if e.Kind == dockertest.KindMoby {
+		e.Reload(t) // SIGHUP: a daemon reload event (the system daemon is never reconfigured)
+	}
 
 	e.Docker(t, "tag", img, s.tagged())
 	e.Docker(t, "rmi", s.tagged())
@@ -135,8 +152,8 @@ func (s scenario) run(t *testing.T, e *dockertest.Engine) {
 // ours picks the scenario's events from evts (the engine may have other
 // clients): those whose payload names the nonce; then those naming the id
 // of a container or image of those (Docker's untag names the image by id,
-// its network events the container); and image prunes and Podman's loads
-// (they name nothing of ours).
+// its network events the container); and image prunes, Podman's loads and
+// daemon reloads (they name nothing of ours).
 func (s scenario) ours(evts []liveEvent) []liveEvent {
 	ids := map[string]bool{}
 	for _, ev := range evts {
@@ -150,7 +167,7 @@ func (s scenario) ours(evts []liveEvent) []liveEvent {
 	}
 	var out []liveEvent
 	for _, ev := range evts {
-		keep := bytes.Contains(ev.payload, []byte(s.nonce)) ||
+		keep := bytes.Contains(ev.payload, []byte(s.nonce)) || ev.str("docker.type") == "daemon" ||
 			(ev.str("docker.type") == "image" && (ev.str("docker.action.name") == "prune" || ev.str("docker.action.name") == "load"))
 		for id := range ids {
 			keep = keep || bytes.Contains(ev.payload, []byte(id))
@@ -180,7 +197,7 @@ func TestEngineScenario(t *testing.T) {
 			s.nonce = recordedNonce
 		}
 		e.Cleanup(t, s.nonce)
-		all := newLiveReader(t, `{"filters":{"type":["container","network","volume","image","pod"]}}`, e.Endpoint())
+		all := newLiveReader(t, `{"filters":{"type":["container","network","volume","image","pod","daemon"]}}`, e.Endpoint())
 		labelled := newLiveReader(t, fmt.Sprintf(`{"filters":{"label":[%q]}}`, s.label()), e.Endpoint())
 		all.waitConnected()
 		labelled.waitConnected()
@@ -210,8 +227,8 @@ func TestEngineScenario(t *testing.T) {
 		}
 		checkScenario(t, e.Kind, s, ours)
 		checkLabelFilter(t, s, labelled.evts)
-		for _, typ := range []string{"container", "network", "volume", "image", "pod"} {
-			if e.Kind != dockertest.KindPodman && typ == "pod" {
+		for _, typ := range []string{"container", "network", "volume", "image", "pod", "daemon"} {
+			if (e.Kind != dockertest.KindPodman && typ == "pod") || (e.Kind != dockertest.KindMoby && typ == "daemon") {
 				continue
 			}
 			if !all.has(func(ev liveEvent) bool { return ev.str("docker.type") == typ }) {
@@ -220,7 +237,7 @@ func TestEngineScenario(t *testing.T) {
 		}
 		for _, ev := range all.evts {
 			switch typ := ev.str("docker.type"); typ {
-			case "container", "network", "volume", "image", "pod":
+			case "container", "network", "volume", "image", "pod", "daemon":
 			default:
 				t.Errorf("the type filter let a %q event through: %s", typ, ev.payload)
 			}
@@ -403,6 +420,17 @@ func checkScenario(t *testing.T, k dockertest.Kind, s scenario, evts []liveEvent
 		execDies[1].str("docker.attributes.exitcode") != "5" {
 		t.Errorf("exec deaths of c: %d, want exit codes 0 then 5", len(execDies))
 	}
+	if isDockerEngine {
+		c.all("copy into c", sel("container", "extract-to-dir", s.c()), want{"docker.status": "extract-to-dir"})
+		c.all("copy out of c", sel("container", "archive-path", s.c()), want{"docker.status": "archive-path"})
+		c.all("export of c", sel("container", "export", s.c()), want{})
+	} else {
+		c.none("copy and export (Podman sends none)", func(e liveEvent) bool {
+			return sel("container", "extract-to-dir", "")(e) || sel("container", "archive-path", "")(e) || sel("container", "export", "")(e)
+		})
+	}
+	c.all("pause of c", sel("container", "pause", s.c()), want{"docker.status": "pause"})
+	c.all("unpause of c", sel("container", "unpause", s.c()), want{})
 	dies = c.all("die of c", sel("container", "die", s.c()), want{"docker.container.exitcode": "137", "docker.attributes.exitcode": "137",
 		"docker.status": "die", "docker.id": cid, "docker.container.id": cid})
 	c.all("destroy of c", sel("container", "destroy", s.c()), want{"docker.action": "destroy", "docker.status": "destroy", "docker.container.name": s.c()})
@@ -456,6 +484,22 @@ func checkScenario(t *testing.T, k dockertest.Kind, s scenario, evts []liveEvent
 		c.all("volume create", sel("volume", "create", s.volume()), want{"docker.volume.name": s.volume(), "docker.volume.driver": NA, "docker.actor.id": NA})
 	}
 	c.all("volume destroy", sel("volume", "destroy", s.volume()), want{"docker.volume.name": s.volume(), "docker.action": "destroy"})
+
+	// The host network, the OOM killer, a daemon reload.
+	hn := c.all("create of hostNet", sel("container", "create", s.hostNet()), want{})[0].str("docker.actor.id")
+	c.all("die of oom", sel("container", "die", s.oom()), want{"docker.container.exitcode": "137"})
+	if isDockerEngine {
+		c.all("host network connect", func(e liveEvent) bool { return sel("network", "connect", "")(e) && e.str("docker.container.id") == hn },
+			want{"docker.network.name": "host", "docker.network.driver": "host"})
+		c.all("oom", sel("container", "oom", s.oom()), want{"docker.container.name": s.oom()})
+	} else {
+		c.none("host network connect or oom (Podman sends neither)", func(e liveEvent) bool {
+			return (sel("network", "connect", "")(e) && e.str("docker.container.id") == hn) || sel("container", "oom", "")(e)
+		})
+	}
+	if moby {
+		c.all("daemon reload", sel("daemon", "reload", ""), want{"docker.status": NA, "docker.id": NA, "docker.actor.id": "*", "docker.attributes.name": "*"})
+	}
 
 	// Images: the reference gives name and tag; an id or a path does not.
 	tagName, tagTag, _ := strings.Cut(s.tagged(), ":")

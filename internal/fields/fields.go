@@ -81,6 +81,7 @@ const (
 	VolumeName
 	VolumeDriver
 	ExecExe
+	Engine
 	numFields
 )
 
@@ -169,6 +170,8 @@ var Table = []Field{
 		Desc: "Volume driver of volume events (attribute driver)."},
 	{ID: ExecExe, Name: "docker.exec.exe", Type: String, Display: "Exec Executable", Example: "/bin/bash",
 		Desc: "First word of docker.exec.cmdline, as given (sh, /bin/bash): what the exec runs, for rules such as docker.exec.exe in (shell_binaries)."},
+	{ID: Engine, Name: "docker.engine", Type: String, Display: "Engine", Example: "podman",
+		Desc: "The engine dialect of the event: docker (Docker Engine) or podman (Podman's Docker-compatible API, told apart by the podId attribute it adds to every event)."},
 }
 
 func init() {
@@ -316,6 +319,10 @@ func Extract(id uint64, arg string, argPresent bool, e *event.Event, out Sink) e
 		if args := execCmdline(e); args.OK {
 			exe, _, _ := strings.Cut(strings.TrimLeft(args.S, " "), " ")
 			putStr(out, event.Str{S: exe, OK: exe != ""})
+		}
+	case Engine:
+		if e.Valid() {
+			out.String(e.Dialect().String())
 		}
 	default:
 		return ErrUnknownField{ID: id}

@@ -94,6 +94,18 @@ func (e *Engine) Podman(t testing.TB, args ...string) string {
 	return out
 }
 
+// Reload makes a daemon the tests started reload its configuration
+// (SIGHUP), as an operator does after editing daemon.json.
+func (e *Engine) Reload(t testing.TB) {
+	t.Helper()
+	if e.proc == nil {
+		t.Fatalf("%s: only an engine the tests started is reloaded", e.Name)
+	}
+	if err := e.proc.proc.Signal(syscall.SIGHUP); err != nil {
+		t.Fatalf("%s: SIGHUP: %v", e.Name, err)
+	}
+}
+
 // LogTail returns the last n lines a private engine logged.
 func (e *Engine) LogTail(n int) string {
 	if e.logf == "" {
