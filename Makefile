@@ -58,11 +58,13 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-# internal/ and rules/ are pure Go: tested directly, with the race detector,
-# plus a short run of each fuzz target.
+# internal/ and rules/ are pure Go: tested directly, with the race detector.
+# Every fuzz target's committed corpus runs here as ordinary tests; fuzzing
+# itself (make fuzz) is not part of make test: on a loaded 2-core machine a
+# short -fuzztime run can end in "context deadline exceeded" (its workers
+# miss the deadline), a failure that says nothing about the code.
 unit:
 	$(GO) test -race -count=1 $(PUREPKGS)
-	$(MAKE) --no-print-directory fuzz FUZZTIME=3s
 
 # The cgo harness drives the built .so through the C ABI.
 harness: $(OUTPUT)
