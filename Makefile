@@ -5,7 +5,6 @@ export PATH := $(PATH):/usr/local/go/bin
 NAME    := docker
 OUTPUT  := lib$(NAME).so
 VERSION := $(shell sed -n 's/^\tpluginVersion = "\(.*\)"/\1/p' plugin/docker.go)
-DESTDIR ?= /usr/share/falco/plugins
 OPEN    ?=
 CONFIG  ?=
 FUZZTIME ?= 10s
@@ -15,13 +14,17 @@ FUZZTIME ?= 10s
 MOBY_VERSION ?= v2.0.0-beta.24
 ENGINES := build/engines/dockerd
 
+# shq quotes a make variable's value for the shell (single quotes, embedded
+# ones escaped), so install paths reach their commands unchanged.
+shq = '$(subst ','\'',$(1))'
+
 # Pure-Go packages tested directly (rules/ holds the rules tests).
 PUREPKGS := ./internal/... $(if $(wildcard rules/*.go),./rules/...)
 
 GOFILES := $(shell find . -name '*.go' -not -path './build/*')
 CFILES  := $(shell find abi tests/harness -name '*.[ch]')
 
-.PHONY: all clean test vet fmt-check unit harness harness-cgocheck2 run install rules bench fuzz readme profile engines podman
+.PHONY: all clean test vet fmt-check unit harness harness-cgocheck2 run install uninstall package rules bench fuzz readme profile engines podman
 
 all: $(OUTPUT)
 
@@ -33,7 +36,7 @@ build/plugin-run: $(GOFILES) $(CFILES) go.mod go.sum
 	$(GO) build -o build/plugin-run ./tests/cmd/plugin-run
 
 clean:
-	rm -rf $(OUTPUT) lib$(NAME).h build dist
+	rm -rf $(OUTPUT) lib$(NAME).h build $(DIST)
 
 # Everything the project checks.
 test: fmt-check vet engines unit harness harness-cgocheck2
@@ -104,14 +107,61 @@ profile: $(OUTPUT)
 readme: $(OUTPUT)
 	$(GO) run ./tests/cmd/readme -so ./$(OUTPUT) -readme README.md
 
+# Install layout of a packaged Falco (>= 0.41), which picks the plugin up with
+# no edit of its falco.yaml: the library in its plugins directory, the rules in
+# rules.d, a config drop-in in config.d. DESTDIR is a staging root for
+# packagers (files land in $(DESTDIR)$(PREFIX)/...).
+DESTDIR   ?=
+PREFIX    ?= /usr
+FALCO_ETC ?= /etc/falco
+PLUGINDIR := $(PREFIX)/share/falco/plugins
+RULESDIR  := $(FALCO_ETC)/rules.d
+CONFIGDIR := $(FALCO_ETC)/config.d
+DROPIN    := falco.docker_plugin.yaml
+# Release tarballs go to DIST, named as falcosecurity publishes plugins:
+# <name>-<version>-linux-<arch>.tar.gz, arch as `uname -m` spells it, for the
+# GOARCH the library is built for.
+DIST      := dist
+ARCH      := $(shell $(GO) env GOARCH 2>/dev/null | sed 's/^amd64$$/x86_64/; s/^arm64$$/aarch64/')
+
+# install writes exactly three files (modes 0644, directories 0755 whatever
+# the umask). The drop-in names the library where it was installed; an
+# installed drop-in that differs from the one install would write (edited
+# init_config) is kept, and said so. uninstall removes the three files and
+# leaves the directories, which a Falco package owns.
 install: $(OUTPUT)
-	install -d $(DESTDIR)
-	install -m 0644 $(OUTPUT) $(DESTDIR)/$(OUTPUT)
+	@case $(call shq,$(PLUGINDIR)) in *[!A-Za-z0-9_./+-]*|"") \
+	  echo "install: PREFIX=$(PREFIX): only letters, digits and _ . / + - are supported" >&2; exit 1;; esac
+	umask 022; \
+	install -d $(call shq,$(DESTDIR)$(PLUGINDIR)) $(call shq,$(DESTDIR)$(RULESDIR)) $(call shq,$(DESTDIR)$(CONFIGDIR)) && \
+	install -m 0644 $(OUTPUT) $(call shq,$(DESTDIR)$(PLUGINDIR)/$(OUTPUT)) && \
+	install -m 0644 rules/docker_rules.yaml $(call shq,$(DESTDIR)$(RULESDIR)/docker_rules.yaml)
+	@umask 022; new=$$(mktemp) && trap 'rm -f "$$new"' EXIT && \
+	sed 's|^\(    library_path: \)/usr/share/falco/plugins/libdocker\.so$$|\1$(PLUGINDIR)/$(OUTPUT)|' deploy/$(DROPIN) > "$$new" && \
+	grep -qx '    library_path: $(PLUGINDIR)/$(OUTPUT)' "$$new" && \
+	dst=$(call shq,$(DESTDIR)$(CONFIGDIR)/$(DROPIN)) && \
+	if [ -e "$$dst" ] && ! cmp -s "$$new" "$$dst"; then \
+	  echo "install: kept $$dst: it differs from deploy/$(DROPIN) (edited?); compare and merge by hand"; \
+	else \
+	  echo "install -m 0644 deploy/$(DROPIN) $$dst" && install -m 0644 "$$new" "$$dst"; \
+	fi
+
+uninstall:
+	rm -f $(call shq,$(DESTDIR)$(PLUGINDIR)/$(OUTPUT)) $(call shq,$(DESTDIR)$(RULESDIR)/docker_rules.yaml) $(call shq,$(DESTDIR)$(CONFIGDIR)/$(DROPIN))
+
+# The library and its LICENSE, beside the rules tarball: what a plugin index
+# publishes. Owner root, fixed modes.
+package: $(OUTPUT) rules
+	@rm -rf build/package && mkdir -p build/package $(DIST)
+	install -m 0644 $(OUTPUT) LICENSE build/package/
+	tar --owner=0 --group=0 --numeric-owner -czf $(DIST)/$(NAME)-$(VERSION)-linux-$(ARCH).tar.gz -C build/package $(OUTPUT) LICENSE
+	@rm -rf build/package
+	@echo $(DIST)/$(NAME)-$(VERSION)-linux-$(ARCH).tar.gz
 
 rules:
-	@mkdir -p dist
-	tar -czf dist/$(NAME)-rules-$(VERSION).tar.gz -C rules docker_rules.yaml
-	@echo dist/$(NAME)-rules-$(VERSION).tar.gz
+	@mkdir -p $(DIST)
+	tar --owner=0 --group=0 --numeric-owner -czf $(DIST)/$(NAME)-rules-$(VERSION).tar.gz -C rules docker_rules.yaml
+	@echo $(DIST)/$(NAME)-rules-$(VERSION).tar.gz
 
 bench: $(OUTPUT)
 	DOCKER_PLUGIN_SO=$(CURDIR)/$(OUTPUT) $(GO) test -run='^$$' -bench=. -benchmem -count=1 ./tests/ ./internal/...

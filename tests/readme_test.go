@@ -40,7 +40,7 @@ func TestReadmeCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, target := range []string{"run", "test", "install", "rules", "bench", "readme", "clean"} {
+	for _, target := range []string{"run", "test", "install", "uninstall", "package", "rules", "bench", "readme", "clean"} {
 		if !strings.Contains(string(doc), "make "+target) {
 			continue
 		}
