@@ -7,6 +7,11 @@ OUTPUT  := lib$(NAME).so
 VERSION := $(shell sed -n 's/^\tpluginVersion = "\(.*\)"/\1/p' plugin/docker.go)
 OPEN    ?=
 CONFIG  ?=
+# make run FIELDS=... N=...: from the command line only (a stray N in the
+# environment must not cut runs short).
+FIELDS  :=
+N       :=
+PLUGIN_RUN := build/plugin-run
 FUZZTIME ?= 10s
 # Engines of the test matrix beside the system Docker daemon: moby v2's
 # dockerd (API 1.56) from the Go module proxy, cached in build/engines;
@@ -15,7 +20,8 @@ MOBY_VERSION ?= v2.0.0-beta.24
 ENGINES := build/engines/dockerd
 
 # shq quotes a make variable's value for the shell (single quotes, embedded
-# ones escaped), so install paths reach their commands unchanged.
+# ones escaped), so OPEN/CONFIG/FIELDS values and install paths reach their
+# commands unchanged.
 shq = '$(subst ','\'',$(1))'
 
 # Pure-Go packages tested directly (rules/ holds the rules tests).
@@ -31,9 +37,9 @@ all: $(OUTPUT)
 $(OUTPUT): $(GOFILES) $(CFILES) go.mod go.sum
 	$(GO) build -buildmode=c-shared -o $(OUTPUT) ./plugin
 
-build/plugin-run: $(GOFILES) $(CFILES) go.mod go.sum
-	@mkdir -p build
-	$(GO) build -o build/plugin-run ./tests/cmd/plugin-run
+$(PLUGIN_RUN): $(GOFILES) $(CFILES) go.mod go.sum
+	@mkdir -p $(dir $(PLUGIN_RUN))
+	$(GO) build -o $(PLUGIN_RUN) ./tests/cmd/plugin-run
 
 clean:
 	rm -rf $(OUTPUT) lib$(NAME).h build $(DIST)
@@ -91,9 +97,12 @@ fuzz:
 	done
 
 # Load the plugin through the project's loader and print events with fields:
-# live from the local daemon by default, OPEN=file:///abs/events.jsonl replays.
-run: $(OUTPUT) build/plugin-run
-	./build/plugin-run -so ./$(OUTPUT) -open '$(OPEN)' -config '$(CONFIG)'
+# live from the local daemon by default, OPEN=file:///abs/events.jsonl replays,
+# FIELDS=docker.type,docker.exec.cmdline chooses the fields, N=10 stops after
+# ten events. When the loader fails (status 3: no daemon answers) make reports
+# "Error 3" and exits with its own status, 2.
+run: $(OUTPUT) $(PLUGIN_RUN)
+	$(PLUGIN_RUN) -so ./$(OUTPUT) -open $(call shq,$(OPEN)) -config $(call shq,$(CONFIG))$(if $(FIELDS), -fields $(call shq,$(FIELDS)))$(if $(N), -n $(call shq,$(N)))
 
 # Profile the plugin's own runtime (pprofAddr) under a replay+extraction
 # workload driven through the ABI; profiles land in build/profile/.
