@@ -79,6 +79,15 @@ func runMake(t *testing.T, args ...string) (string, error) {
 	}
 	cmd := exec.Command("bash", "-c", "umask 077 && exec make --no-print-directory -o libdocker.so "+strings.Join(quoted, " "))
 	cmd.Dir = root
+	// Not the flags and jobserver of a make running the tests, nor its
+	// install variables.
+	for _, kv := range os.Environ() {
+		switch k, _, _ := strings.Cut(kv, "="); k {
+		case "MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "DESTDIR", "PREFIX", "FALCO_ETC", "DIST":
+		default:
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
@@ -447,7 +456,7 @@ func TestComposeFile(t *testing.T) {
 		env []string
 		dir string
 	}{
-		{nil, root},
+		{[]string{"DOCKER_PLUGIN_DIR="}, root}, // empty counts as unset (${DOCKER_PLUGIN_DIR:-..})
 		{[]string{"DOCKER_PLUGIN_DIR=/opt/docker-plugin"}, "/opt/docker-plugin"},
 	} {
 		doc := composeConfig(t, tc.env...)

@@ -435,7 +435,12 @@ func TestMakeRun(t *testing.T) {
 	makeArgs := func(extra ...string) []string {
 		return append([]string{"-C", modRoot, "--no-print-directory", "-o", "libdocker.so", "-o", exe, "run", "PLUGIN_RUN=" + exe}, extra...)
 	}
-	out, err := exec.Command("make", makeArgs("-n", "FIELDS=docker.type,docker.attributes[it's]", "N=5", `CONFIG={"logLevel":"info"}`, "OPEN=file:///tmp/x y.jsonl")...).CombinedOutput()
+	makeCmd := func(args ...string) *exec.Cmd {
+		cmd := exec.Command("make", args...)
+		cmd.Env = append(makeEnv(), "PLUGIN_RUN_MAIN=1")
+		return cmd
+	}
+	out, err := makeCmd(makeArgs("-n", "FIELDS=docker.type,docker.attributes[it's]", "N=5", `CONFIG={"logLevel":"info"}`, "OPEN=file:///tmp/x y.jsonl")...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("make -n run: %v\n%s", err, out)
 	}
@@ -451,7 +456,7 @@ func TestMakeRun(t *testing.T) {
 			t.Errorf("make -n run: no %s in\n%s", want, recipe)
 		}
 	}
-	out, _ = exec.Command("make", makeArgs("-n")...).CombinedOutput()
+	out, _ = makeCmd(makeArgs("-n")...).CombinedOutput()
 	if strings.Contains(string(out), "-fields") || strings.Contains(string(out), " -n ") {
 		t.Errorf("make -n run without FIELDS/N passes them anyway:\n%s", out)
 	}
@@ -460,9 +465,7 @@ func TestMakeRun(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(modRoot, "libdocker.so")); err != nil {
 		t.Skipf("no libdocker.so in the checkout (run make first): %v", err)
 	}
-	cmd := exec.Command("make", makeArgs("OPEN=unix:///nonexistent/docker.sock")...)
-	cmd.Env = append(os.Environ(), "PLUGIN_RUN_MAIN=1")
-	out, err = cmd.CombinedOutput()
+	out, err = makeCmd(makeArgs("OPEN=unix:///nonexistent/docker.sock")...).CombinedOutput()
 	ee, ok := err.(*exec.ExitError)
 	if !ok || ee.ExitCode() != 2 {
 		t.Fatalf("make run with no daemon: %v, want make's exit status 2\n%s", err, out)
@@ -477,4 +480,20 @@ func TestMakeRun(t *testing.T) {
 	if !strings.Contains(string(readme), "`Error 3`") || !strings.Contains(string(readme), "exits with status 2") {
 		t.Error("README does not say that make run reports Error 3 and exits with status 2")
 	}
+}
+
+// makeEnv is the environment for a make run by a test: without the
+// variables of the make that may be running the tests (make test), whose
+// flags and jobserver are not the nested make's.
+func makeEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		switch k {
+		case "MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "FIELDS", "N", "OPEN", "CONFIG":
+			continue
+		}
+		env = append(env, kv)
+	}
+	return env
 }
