@@ -15,7 +15,7 @@ PLUGIN_RUN := build/plugin-run
 FUZZTIME ?= 10s
 # Engines of the test matrix beside the system Docker daemon: moby v2's
 # dockerd (API 1.56) from the Go module proxy, cached in build/engines;
-# Podman from Debian's packages.
+# Podman from Debian's packages (test-tools).
 MOBY_VERSION ?= v2.0.0-beta.24
 ENGINES := build/engines/dockerd
 
@@ -30,7 +30,7 @@ PUREPKGS := ./internal/... $(if $(wildcard rules/*.go),./rules/...)
 GOFILES := $(shell find . -name '*.go' -not -path './build/*')
 CFILES  := $(shell find abi tests/harness -name '*.[ch]')
 
-.PHONY: all clean test vet fmt-check unit harness harness-cgocheck2 run install uninstall package rules bench fuzz readme profile engines podman
+.PHONY: all clean test vet fmt-check unit harness harness-cgocheck2 run install uninstall package rules bench fuzz readme profile engines test-tools
 
 all: $(OUTPUT)
 
@@ -50,16 +50,23 @@ test: fmt-check vet engines unit harness harness-cgocheck2
 # The real engines the Docker integration tests start themselves (see
 # tests/dockertest/engines.go). A cold module cache takes ~20 min on 2 cores
 # for dockerd; the Go build cache makes later builds take seconds.
-engines: $(ENGINES) podman
+engines: $(ENGINES) test-tools
 
 $(ENGINES):
 	@mkdir -p build/engines
 	GOBIN=$(CURDIR)/build/engines $(GO) install github.com/moby/moby/v2/cmd/dockerd@$(MOBY_VERSION)
 
-podman:
-	@command -v podman >/dev/null || { \
-	  echo "podman missing: apt-get install podman (root)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman; }
+# Debian packages the tests need: podman (an engine of the matrix),
+# docker-compose and systemd-analyze (tests/deploy checks deploy/ with them).
+test-tools:
+	@missing=""; \
+	command -v podman >/dev/null || missing="$$missing podman"; \
+	command -v docker-compose >/dev/null || missing="$$missing docker-compose"; \
+	command -v systemd-analyze >/dev/null || missing="$$missing systemd"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing (apt-get, root)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
 
 fmt-check:
 	@bad=$$(gofmt -l $(GOFILES)); if [ -n "$$bad" ]; then echo "gofmt needed: $$bad"; exit 1; fi
