@@ -1,0 +1,161 @@
+package tests
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/falco-docker/docker-plugin/tests/dockertest"
+	"github.com/falco-docker/docker-plugin/tests/harness"
+)
+
+// controlByte returns the index of the first byte of s that a terminal or a
+// line-oriented reader acts on (C0 control, DEL, UTF-8 C1 control), or -1.
+func controlByte(s string) int {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c == 0x7f {
+			return i
+		}
+		if c == 0xc2 && i+1 < len(s) && s[i+1] >= 0x80 && s[i+1] <= 0x9f {
+			return i
+		}
+	}
+	return -1
+}
+
+// checkInert fails when any string value or the event_to_string line of
+// event k holds a control byte.
+func checkInert(t *testing.T, what string, s harness.State, store *harness.EventStore, k int, reqs []harness.Request) harness.ExtractResult {
+	t.Helper()
+	res := plug.Extract(s, store, k, reqs, false)
+	if res.RC != harness.Success {
+		t.Fatalf("%s: extract rc=%d: %s", what, res.RC, plug.LastError(s))
+	}
+	for j, v := range res.Values {
+		for _, str := range v.Strs {
+			if i := controlByte(str); i >= 0 {
+				t.Errorf("%s: %s = %q: control byte at %d", what, reqs[j].Name, str, i)
+			}
+		}
+	}
+	line := plug.EventToString(s, store, k)
+	if i := controlByte(line); i >= 0 {
+		t.Errorf("%s: event_to_string %q: control byte at %d", what, line, i)
+	}
+	return res
+}
+
+// TestHostileContentIsEscaped: bytes of labels and exec commands, which
+// anyone allowed to run containers controls, reach Falco's outputs through
+// field values and event_to_string. Escaped as package escape documents,
+// they cannot forge an output line, drive a terminal or cut a C string.
+func TestHostileContentIsEscaped(t *testing.T) {
+	needDocker(t)
+	s := initOK(t, "")
+	forged := "\n2024-05-01T10:58:56.000000000Z container start ffff (name=innocent)"
+	alert := "\n12:00:00.000000000: Notice A shell was spawned in a container (user=root)"
+	payload := func(action string, attrs map[string]string) []byte {
+		b, _ := json.Marshal(map[string]any{
+			"Type": "container", "Action": action, "scope": "local", "timeNano": 1714561136000000000,
+			"Actor": map[string]any{"ID": "c1", "Attributes": attrs},
+		})
+		return b
+	}
+	events := []struct {
+		name    string
+		payload []byte
+		want    map[string]string // field -> value, as Falco receives it
+	}{
+		{"label with a forged event line", payload("start", map[string]string{"evil": "x" + forged, "image": "alpine", "name": "web"}),
+			map[string]string{"docker.attributes[evil]": `x\n2024-05-01T10:58:56.000000000Z container start ffff (name=innocent)`, "docker.container.name": "web"}},
+		{"exec command with a forged alert", payload("exec_create: sh -c id"+alert, map[string]string{"execID": "e1"}),
+			map[string]string{
+				"docker.exec.cmdline": `sh -c id\n12:00:00.000000000: Notice A shell was spawned in a container (user=root)`,
+				"docker.action.args":  `sh -c id\n12:00:00.000000000: Notice A shell was spawned in a container (user=root)`,
+				"docker.exec.exe":     "sh",
+			}},
+		{"ESC sequences", payload("start", map[string]string{"name": "\x1b[2J\x1b]0;pwned\x07", "image": "a\u009bb"}),
+			map[string]string{"docker.container.name": `\x1b[2J\x1b]0;pwned\x07`, "docker.attributes.image": `a\u009bb`}},
+		{"NUL inside a value", payload("start", map[string]string{"name": "x\x00hidden", "image": "alpine"}),
+			map[string]string{"docker.container.name": `x\x00hidden`, "docker.attributes[name]": `x\x00hidden`, "docker.container.image": "alpine"}},
+	}
+	fields := mustFields(t)
+	var reqs []harness.Request
+	for _, name := range []string{"docker.action", "docker.action.args", "docker.exec.cmdline", "docker.exec.exe", "docker.container.name",
+		"docker.container.image", "docker.attributes.image", "docker.attributes.name", "docker.attributes[evil]", "docker.attributes[name]"} {
+		base, arg, hasArg := strings.Cut(name, "[")
+		id, f := fieldByName(t, fields, base)
+		reqs = append(reqs, harness.Request{ID: id, Name: name, Type: f.TypeCode(), Arg: strings.TrimSuffix(arg, "]"), HasArg: hasArg})
+	}
+	store := harness.NewEventStore(len(events), "docker")
+	defer store.Free()
+	for k, ev := range events {
+		store.AddBytes(makeEvent(ev.payload, 322, 2), uint64(k))
+		res := checkInert(t, ev.name, s, store, k, reqs)
+		for j, r := range reqs {
+			want, ok := ev.want[r.Name]
+			if !ok {
+				continue
+			}
+			if v := res.Values[j]; !v.Present || len(v.Strs) != 1 || v.Strs[0] != want {
+				t.Errorf("%s: %s = %v, want %q", ev.name, r.Name, v, want)
+			}
+		}
+	}
+	// The whole line survives a NUL: what follows it is not hidden.
+	if line := plug.EventToString(s, store, 3); !strings.HasSuffix(line, `(image=alpine, name=x\x00hidden)`) {
+		t.Errorf("event_to_string with a NUL in a value: %q", line)
+	}
+}
+
+// TestHostileContentRealDaemon: the same through the real daemon, with a
+// label and an exec command made by the docker CLI.
+func TestHostileContentRealDaemon(t *testing.T) {
+	needDocker(t)
+	img := dockertest.Image(t)
+	nonce := dockertest.Nonce()
+	dockertest.Cleanup(t, nonce)
+	name := "fdp-esc-" + nonce
+	label := dockertest.Label + "=" + nonce
+	forgedLine := "2024-05-01T10:58:56.000000000Z container start ffff (name=innocent)"
+	fakeAlert := "12:00:00.000000000: Notice A shell was spawned in a container (user=root)"
+
+	r := newLiveReader(t, fmt.Sprintf(`{"filters":{"label":[%q]}}`, label), "")
+	r.waitConnected()
+	dockertest.Docker(t, "run", "-d", "--name", name, "--label", label,
+		"--label", "evil=x\n"+forgedLine, "--label", "term=\x1b]0;pwned\x07\x1b[2J", img)
+	dockertest.Docker(t, "exec", name, "sh", "-c", "id\n"+fakeAlert)
+	dockertest.Docker(t, "rm", "-f", name)
+
+	isExec := func(e liveEvent) bool { return e.str("docker.action.name") == "exec_create" }
+	isStart := func(e liveEvent) bool { return e.str("docker.action.name") == "start" }
+	r.until("the container's start and exec_create", time.Minute, func() bool { return r.has(isExec) && r.has(isStart) })
+
+	fields := mustFields(t)
+	attrID, attrF := fieldByName(t, fields, "docker.attributes")
+	cmdID, cmdF := fieldByName(t, fields, "docker.exec.cmdline")
+	reqs := append([]harness.Request{
+		{ID: attrID, Name: "docker.attributes[evil]", Type: attrF.TypeCode(), Arg: "evil", HasArg: true},
+		{ID: attrID, Name: "docker.attributes[term]", Type: attrF.TypeCode(), Arg: "term", HasArg: true},
+		{ID: cmdID, Name: "docker.exec.cmdline", Type: cmdF.TypeCode()},
+	}, r.reqs...)
+	for k, e := range r.evts {
+		res := checkInert(t, e.str("docker.action.name"), r.s, r.store, k, reqs)
+		switch {
+		case isExec(e):
+			if v := res.Values[2]; len(v.Strs) != 1 || v.Strs[0] != `sh -c id\n`+fakeAlert {
+				t.Errorf("exec_create: docker.exec.cmdline = %v, want the command on one line", v)
+			}
+		case isStart(e):
+			if v := res.Values[0]; len(v.Strs) != 1 || v.Strs[0] != `x\n`+forgedLine {
+				t.Errorf("start: docker.attributes[evil] = %v", v)
+			}
+			if v := res.Values[1]; len(v.Strs) != 1 || v.Strs[0] != `\x1b]0;pwned\x07\x1b[2J` {
+				t.Errorf("start: docker.attributes[term] = %v", v)
+			}
+		}
+	}
+}
