@@ -159,3 +159,38 @@ func TestHostileContentRealDaemon(t *testing.T) {
 		}
 	}
 }
+
+// TestDeepNestingThroughABI: extraction and event_to_string of payloads
+// nested millions deep, as a replayed .scap can hold (Falco hands such
+// payloads to the plugin without next_batch's checks). An unbounded
+// recursive walk overflows the plugin's 1 GB goroutine stack, a fatal error
+// that kills the host; the plugin must answer <NA> and "<malformed event>".
+func TestDeepNestingThroughABI(t *testing.T) {
+	needDocker(t)
+	s := initOK(t, "")
+	const depth = 16 << 20
+	payloads := map[string][]byte{
+		"unterminated arrays": []byte(`{"Type":"container","a":` + strings.Repeat("[", depth)),
+		"objects":             []byte(`{"Type":"container","Actor":` + strings.Repeat(`{"a":`, depth/5) + `1` + strings.Repeat("}", depth/5) + `}`),
+	}
+	reqs := allRequests(t)
+	store := harness.NewEventStore(len(payloads), "docker")
+	defer store.Free()
+	k := 0
+	for name, p := range payloads {
+		store.AddBytes(makeEvent(p, 322, 2), uint64(k))
+		res := plug.Extract(s, store, k, reqs, false)
+		if res.RC != harness.Success {
+			t.Errorf("%s: rc=%d: %s", name, res.RC, plug.LastError(s))
+		}
+		for j, v := range res.Values {
+			if v.Present {
+				t.Errorf("%s: %s = %v from a payload that is not a valid event", name, reqs[j].Name, v)
+			}
+		}
+		if line := plug.EventToString(s, store, k); !strings.HasSuffix(line, "<malformed event>") {
+			t.Errorf("%s: event_to_string %.100q", name, line)
+		}
+		k++
+	}
+}

@@ -54,17 +54,28 @@ type Event struct {
 
 // Parse replaces e's content with the message in data. data is copied, so
 // the caller may reuse it at once. Parse never fails: a message that is not
-// a JSON object yields an Event with Valid() false and no values, and values
-// of the wrong JSON type are treated as absent.
+// a JSON object (or nests deeper than maxDepth, 512 levels; Docker's events
+// nest 3) yields an Event with Valid() false and no values, and values of
+// the wrong JSON type are treated as absent.
 func (e *Event) Parse(data []byte) {
 	e.buf = append(e.buf[:0], data...)
 	e.reset()
 	if len(e.buf) == 0 {
 		return
 	}
+	// The bounded scanner decides validity before gjson sees the bytes:
+	// gjson's validator recurses once per nesting level, and a payload
+	// nested millions deep (Falco replays .scap payloads that never went
+	// through next_batch) would end in Go's fatal, unrecoverable stack
+	// overflow. scanTop refuses nesting beyond maxDepth, so gjson's walk
+	// below only ever sees bounded input. It is also the same check the
+	// source applies (Probe), so both sides agree on what is an event.
+	if _, _, valid := scanTop(e.buf); !valid {
+		return
+	}
 	js := unsafe.String(unsafe.SliceData(e.buf), len(e.buf))
 	root := gjson.Parse(js)
-	if !root.IsObject() || !gjson.Valid(js) {
+	if !root.IsObject() {
 		return
 	}
 	e.valid = true
