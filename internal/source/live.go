@@ -23,7 +23,9 @@ import (
 	"github.com/docker/docker/api/types/versions"
 	"github.com/docker/docker/client"
 
+	"github.com/falco-docker/docker-plugin/internal/escape"
 	"github.com/falco-docker/docker-plugin/internal/event"
+	"github.com/falco-docker/docker-plugin/internal/logging"
 )
 
 // API versions the live source speaks. The version actually used is
@@ -53,6 +55,12 @@ const (
 	// dedupeMax bounds the payload hashes remembered for the newest
 	// timestamp (events sharing one nanosecond).
 	dedupeMax = 64
+	// maxDaemonText bounds what the plugin quotes of text the daemon
+	// chose (error messages, status lines) in a log line or last error;
+	// the text is escaped too (package escape).
+	maxDaemonText = 512
+	// maxErrorBody is how much of a non-200 answer is read for its message.
+	maxErrorBody = 64 << 10
 )
 
 // Live is the live source: the daemon's GET /events stream, read by its
@@ -88,6 +96,10 @@ type Live struct {
 
 	status    atomic.Pointer[string]
 	delivered uint64 // events handed out (Falco's thread only)
+
+	// Malformed and oversize messages are logged first in full, then as
+	// counts (a hostile daemon must not flood the log).
+	malformedLog, oversizeLog *logging.Repeats
 
 	// Reader-owned.
 	opened  time.Time
@@ -295,13 +307,15 @@ func OpenLive(params string, env Env, getenv func(string) string) (*Live, error)
 	if err != nil {
 		return nil, fmt.Errorf("docker endpoint %s: %w", l.endpoint, err)
 	}
+	l.malformedLog = logging.NewRepeats(env.Log.Warnf, fmt.Sprintf("docker daemon %s: messages that are not JSON objects, skipped", l.endpoint), logging.DefaultEvery)
+	l.oversizeLog = logging.NewRepeats(env.Log.Warnf, fmt.Sprintf("docker daemon %s: events larger than maxEventSize %d, dropped", l.endpoint, env.Config.MaxEventSize), logging.DefaultEvery)
 	if env.Config.FailFast {
 		ctx, cancel := context.WithTimeout(context.Background(), fastOpenTimeout)
 		_, perr := cli.Ping(ctx)
 		cancel()
 		if perr != nil {
 			cli.Close()
-			return nil, fmt.Errorf("docker daemon %s is not reachable (failFast is set): %s", l.endpoint, perr)
+			return nil, fmt.Errorf("docker daemon %s is not reachable (failFast is set): %s", l.endpoint, escape.Capped(perr.Error(), maxDaemonText))
 		}
 	}
 	cli.Close()
@@ -330,6 +344,8 @@ func (l *Live) run() {
 	connections := 0
 	for {
 		connected, err := l.stream(connections)
+		l.malformedLog.Flush()
+		l.oversizeLog.Flush()
 		if l.ctx.Err() != nil {
 			return
 		}
@@ -344,7 +360,9 @@ func (l *Live) run() {
 		if backoff < maxB {
 			backoff = min(backoff*2, maxB)
 		}
-		msg := fmt.Sprintf("docker daemon %s: %v; reconnecting in %s", l.endpoint, err, delay.Round(time.Millisecond))
+		// The reason may quote the daemon (an error body, a status line):
+		// escaped and capped, it can neither forge log lines nor be huge.
+		msg := fmt.Sprintf("docker daemon %s: %s; reconnecting in %s", l.endpoint, escape.Capped(err.Error(), 2*maxDaemonText), delay.Round(time.Millisecond))
 		l.setStatus("disconnected: " + msg)
 		l.env.Log.Warnf("%s", msg)
 		l.failing = true
@@ -451,16 +469,18 @@ func (l *Live) eventsURL(daemonHost, version string, q url.Values) string {
 }
 
 // daemonError renders a non-200 answer: the daemon's {"message": ...} when
-// it sent one, else the status.
+// it sent one, else the status. Both are the daemon's words: escaped and
+// capped (maxDaemonText).
 func daemonError(resp *http.Response) string {
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	status := escape.Capped(resp.Status, 64)
 	var m struct {
 		Message string `json:"message"`
 	}
 	if json.Unmarshal(body, &m) == nil && m.Message != "" {
-		return fmt.Sprintf("%s: %s", resp.Status, m.Message)
+		return fmt.Sprintf("%s: %s", status, escape.Capped(m.Message, maxDaemonText))
 	}
-	return resp.Status
+	return status
 }
 
 func formatSince(ns uint64) string {
@@ -480,7 +500,7 @@ func (l *Live) read(body io.Reader) error {
 			if !skipping {
 				l.env.Counters.Received.Add(1)
 				l.env.Counters.Oversize.Add(1)
-				l.env.Log.Warnf("docker daemon %s: event larger than maxEventSize %d, dropped", l.endpoint, maxSize)
+				l.oversizeLog.Logf("docker daemon %s: event larger than maxEventSize %d, dropped", l.endpoint, maxSize)
 			}
 			skipping = true
 			continue
@@ -503,6 +523,8 @@ func (l *Live) read(body io.Reader) error {
 			continue
 		}
 		l.accept(line, maxSize)
+		l.malformedLog.FlushDue()
+		l.oversizeLog.FlushDue()
 	}
 }
 
@@ -512,13 +534,13 @@ func (l *Live) accept(line []byte, maxSize int) {
 	c.Received.Add(1)
 	if len(line) > maxSize {
 		c.Oversize.Add(1)
-		l.env.Log.Warnf("docker daemon %s: %d-byte event is larger than maxEventSize %d, dropped", l.endpoint, len(line), maxSize)
+		l.oversizeLog.Logf("docker daemon %s: %d-byte event is larger than maxEventSize %d, dropped", l.endpoint, len(line), maxSize)
 		return
 	}
 	ts, hasTS, valid := event.Probe(line)
 	if !valid {
 		c.Malformed.Add(1)
-		l.env.Log.Warnf("docker daemon %s: message is not a JSON object, skipped", l.endpoint)
+		l.malformedLog.Logf("docker daemon %s: message is not a JSON object, skipped", l.endpoint)
 		return
 	}
 	if !hasTS {
@@ -641,6 +663,8 @@ func (l *Live) Close() error {
 	l.cancel()
 	<-l.done
 	l.wake.close()
+	l.malformedLog.Flush()
+	l.oversizeLog.Flush()
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/falco-docker/docker-plugin/internal/event"
+	"github.com/falco-docker/docker-plugin/internal/logging"
 )
 
 // Replay is the offline source: one Docker events JSON message per line of a
@@ -37,6 +38,9 @@ type Replay struct {
 	done     bool  // sticky EOF
 	lines    uint64
 	lineNo   uint64
+
+	// Skipped lines are logged first in full, then as counts.
+	malformedLog, oversizeLog *logging.Repeats
 }
 
 // OpenReplay opens path for replay.
@@ -58,7 +62,10 @@ func OpenReplay(path string, env Env) (*Replay, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open replay file: %w", err)
 	}
-	r := &Replay{f: f, env: env, size: -1}
+	r := &Replay{f: f, env: env, size: -1,
+		malformedLog: logging.NewRepeats(env.Log.Warnf, "replay: lines that are not JSON objects, skipped", logging.DefaultEvery),
+		oversizeLog:  logging.NewRepeats(env.Log.Warnf, fmt.Sprintf("replay: lines larger than maxEventSize %d, skipped", env.Config.MaxEventSize), logging.DefaultEvery),
+	}
 	if mode.IsRegular() {
 		r.size = st.Size()
 	} else if err := f.SetReadDeadline(time.Time{}); err == nil {
@@ -77,6 +84,8 @@ func (r *Replay) Next(b Batch, wait time.Duration) error {
 	if r.done {
 		return ErrEOF
 	}
+	r.malformedLog.FlushDue()
+	r.oversizeLog.FlushDue()
 	deadlineSet := false
 	for b.Len() < b.Cap() {
 		line, ok, err := r.nextLine()
@@ -102,14 +111,21 @@ func (r *Replay) Next(b Batch, wait time.Duration) error {
 			// kernels; treat it as "nothing yet".
 			return ErrTimeout
 		case errors.Is(err, io.EOF):
-			r.done = true
+			r.finish()
 			return ErrEOF
 		default:
-			r.done = true
+			r.finish()
 			return fmt.Errorf("read replay file: %w", err)
 		}
 	}
 	return nil
+}
+
+// finish makes EOF sticky and reports the skipped lines not reported yet.
+func (r *Replay) finish() {
+	r.done = true
+	r.malformedLog.Flush()
+	r.oversizeLog.Flush()
 }
 
 func (r *Replay) deliver(b Batch, line []byte) {
@@ -120,13 +136,13 @@ func (r *Replay) deliver(b Batch, line []byte) {
 	r.env.Counters.Received.Add(1)
 	if len(line) > r.env.Config.MaxEventSize {
 		r.env.Counters.Oversize.Add(1)
-		r.env.Log.Warnf("replay: line %d: %d bytes is larger than maxEventSize %d, skipped", r.lineNo, len(line), r.env.Config.MaxEventSize)
+		r.oversizeLog.Logf("replay: line %d: %d bytes is larger than maxEventSize %d, skipped", r.lineNo, len(line), r.env.Config.MaxEventSize)
 		return
 	}
 	ts, hasTS, valid := event.Probe(line)
 	if !valid {
 		r.env.Counters.Malformed.Add(1)
-		r.env.Log.Warnf("replay: line %d: not a JSON object, skipped", r.lineNo)
+		r.malformedLog.Logf("replay: line %d: not a JSON object, skipped", r.lineNo)
 		return
 	}
 	if !hasTS {
@@ -192,7 +208,7 @@ func (r *Replay) fill() error {
 		r.lineNo++
 		r.env.Counters.Received.Add(1)
 		r.env.Counters.Oversize.Add(1)
-		r.env.Log.Warnf("replay: line %d: larger than maxEventSize %d, skipped", r.lineNo, r.env.Config.MaxEventSize)
+		r.oversizeLog.Logf("replay: line %d: larger than maxEventSize %d, skipped", r.lineNo, r.env.Config.MaxEventSize)
 		r.consumed += int64(r.end)
 		r.start, r.end = 0, 0
 		r.skipping = true
@@ -229,5 +245,7 @@ func (r *Replay) Progress() (float64, string) {
 
 // Close implements Source.
 func (r *Replay) Close() error {
+	r.malformedLog.Flush()
+	r.oversizeLog.Flush()
 	return r.f.Close()
 }

@@ -1,0 +1,221 @@
+package source
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/falco-docker/docker-plugin/internal/config"
+	"github.com/falco-docker/docker-plugin/internal/source/sourcetest"
+)
+
+// controlAt returns the index of the first C0 control, DEL or UTF-8 C1
+// control byte of s, or -1.
+func controlAt(s string) int {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c == 0x7f || c == 0xc2 && i+1 < len(s) && s[i+1] >= 0x80 && s[i+1] <= 0x9f {
+			return i
+		}
+	}
+	return -1
+}
+
+// streamBlob makes the daemon answer every events request with blob, then
+// keep the stream open until the client goes.
+func streamBlob(d *sourcetest.Daemon, blob []byte) {
+	d.Hook(func(w http.ResponseWriter, r *http.Request) bool {
+		if !strings.HasSuffix(r.URL.Path, "/events") {
+			return false
+		}
+		w.WriteHeader(http.StatusOK)
+		w.Write(blob)
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+		return true
+	})
+}
+
+// TestLiveDaemonErrorTextIsEscapedAndCapped: the daemon's error text goes
+// into log lines, the last error and the progress string. A hostile daemon
+// must not forge a log line (newline + "[docker]"), drive a terminal, or
+// make each retry log a megabyte.
+func TestLiveDaemonErrorTextIsEscapedAndCapped(t *testing.T) {
+	forged := "\n2024-05-01T10:58:56Z [docker] error: forged line\x1b[2J\x00"
+	long := strings.Repeat("A", 100<<10)
+	for name, hook := range map[string]func(w http.ResponseWriter, r *http.Request) bool{
+		"events refused with a JSON message": func(w http.ResponseWriter, r *http.Request) bool {
+			if !strings.HasSuffix(r.URL.Path, "/events") {
+				return false
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(500)
+			w.Write([]byte(`{"message":"boom` + jsonEscape(forged) + long[:10<<10] + `"}`))
+			return true
+		},
+		"ping refused with a plain text body": func(w http.ResponseWriter, r *http.Request) bool {
+			if r.Method == http.MethodHead { // the client then retries with GET, and reads the body
+				w.WriteHeader(404)
+				return true
+			}
+			w.Header().Set("Content-Type", "text/plain")
+			w.WriteHeader(500)
+			w.Write([]byte("boom" + forged + long))
+			return true
+		},
+		"events refused with a hostile status line": func(w http.ResponseWriter, r *http.Request) bool {
+			if !strings.HasSuffix(r.URL.Path, "/events") {
+				return false
+			}
+			hj, ok := w.(http.Hijacker)
+			if !ok {
+				return false
+			}
+			c, bw, err := hj.Hijack()
+			if err != nil {
+				return false
+			}
+			defer c.Close()
+			bw.WriteString("HTTP/1.1 503 boom\x1b[2J\x07 " + long[:2000] + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+			bw.Flush()
+			return true
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			d := sourcetest.New(t, "1.41")
+			d.Hook(hook)
+			env := newLiveEnv(nil)
+			l := openLiveT(t, d.Endpoint(), env.Env, noenv)
+			eventually(t, "the daemon's text in the last error", func() bool {
+				e := env.last.Get()
+				return e != nil && strings.Contains(e.Error(), "boom")
+			})
+			eventually(t, "two attempts", func() bool { return env.counters.ConnectErrors.Load() >= 2 })
+			_, progress := l.Progress()
+			for what, text := range map[string]string{"last error": env.last.Get().Error(), "log": env.log.String(), "progress": progress} {
+				for _, line := range strings.Split(text, "\n") {
+					if i := controlAt(line); i >= 0 {
+						t.Errorf("%s holds a control byte at %d: %.200q", what, i, line)
+					}
+					if len(line) > 2048 {
+						t.Errorf("%s: line of %d bytes: daemon text must be capped", what, len(line))
+					}
+				}
+			}
+		})
+	}
+}
+
+var summaryCount = regexp.MustCompile(`: (\d+) more `)
+
+// tally checks that the lines of log mentioning what are few, and that
+// they account for every occurrence: each full line is one, each summary
+// says how many more.
+func tally(t *testing.T, log, what string, want uint64, maxLines int) {
+	t.Helper()
+	var lines []string
+	var total uint64
+	for _, line := range strings.Split(log, "\n") {
+		if !strings.Contains(line, what) {
+			continue
+		}
+		lines = append(lines, line)
+		if m := summaryCount.FindStringSubmatch(line); m != nil {
+			n, _ := strconv.ParseUint(m[1], 10, 64)
+			total += n
+		} else {
+			total++
+		}
+	}
+	if len(lines) > maxLines {
+		t.Errorf("%d log lines about %q (want at most %d); first ones:\n%s", len(lines), what, maxLines, strings.Join(lines[:min(len(lines), 5)], "\n"))
+	}
+	if total != want {
+		t.Errorf("log lines about %q account for %d occurrences, counted %d:\n%s", what, total, want, strings.Join(lines[:min(len(lines), 5)], "\n"))
+	}
+}
+
+// TestLiveMalformedFloodIsAggregated: 3.2 MB of "x\n" from a hostile daemon
+// is 1.6 million malformed messages. Each is counted; the log says so in a
+// few lines (first occurrence, then counts), not 1.6 million.
+func TestLiveMalformedFloodIsAggregated(t *testing.T) {
+	d := sourcetest.New(t, "1.41")
+	const n = 1600000
+	oversize := bytes.Repeat([]byte(`{"x":"`+strings.Repeat("y", 1100)+`"}`+"\n"), 2000)
+	streamBlob(d, append(bytes.Repeat([]byte("x\n"), n), oversize...))
+	env := newLiveEnv(func(c *config.Config) { c.MaxEventSize = 1024 })
+	l, err := OpenLive(d.Endpoint(), env.Env, noenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for env.counters.Malformed.Load() < n || env.counters.Oversize.Load() < 2000 {
+		if time.Now().After(deadline) {
+			l.Close()
+			t.Fatalf("malformed %d, oversize %d after 60 s", env.counters.Malformed.Load(), env.counters.Oversize.Load())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	l.Close() // reports what is left to report
+	log := env.log.String()
+	tally(t, log, "JSON object", n, 4)
+	tally(t, log, "maxEventSize", 2000, 4)
+}
+
+// TestReplayMalformedFloodIsAggregated: the same for a replayed file.
+func TestReplayMalformedFloodIsAggregated(t *testing.T) {
+	const n = 200000
+	var b bytes.Buffer
+	for k := 0; k < n; k++ {
+		b.WriteString("not json\n")
+	}
+	for k := 0; k < 500; k++ {
+		b.WriteString(`{"x":"` + strings.Repeat("y", 1100) + "\"}\n")
+	}
+	b.WriteString(`{"x":"` + strings.Repeat("z", 600<<10) + "\"}\n") // larger than the read buffer
+	b.WriteString(`{"Type":"container","Action":"start","timeNano":5}` + "\n")
+	path := filepath.Join(t.TempDir(), "flood.jsonl")
+	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := newLiveEnv(func(c *config.Config) { c.MaxEventSize = 1024 })
+	r, err := OpenReplay(path, env.Env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := 0
+	for k := 0; ; k++ {
+		batch := &testBatch{Max: 64}
+		err := r.Next(batch, time.Millisecond)
+		got += batch.Len()
+		if err == ErrEOF {
+			break
+		}
+		if err != nil && err != ErrTimeout {
+			t.Fatal(err)
+		}
+		if k > 1e6 {
+			t.Fatal("replay never reached EOF")
+		}
+	}
+	r.Close()
+	if got != 1 || env.counters.Malformed.Load() != n || env.counters.Oversize.Load() != 501 {
+		t.Fatalf("delivered %d, malformed %d, oversize %d", got, env.counters.Malformed.Load(), env.counters.Oversize.Load())
+	}
+	log := env.log.String()
+	tally(t, log, "JSON object", n, 4)
+	tally(t, log, "maxEventSize", 501, 4)
+}
+
+// jsonEscape writes s as the inside of a JSON string.
+func jsonEscape(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b[1 : len(b)-1])
+}
