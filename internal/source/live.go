@@ -45,13 +45,6 @@ const (
 	pingTimeout = 10 * time.Second
 	// fastOpenTimeout bounds plugin_open with failFast.
 	fastOpenTimeout = 5 * time.Second
-	// queueByteBudget bounds the bytes waiting in the queue, whatever
-	// queueSize and maxEventSize allow; beyond it events are dropped.
-	queueByteBudget = 64 << 20
-	// slotKeep is the largest buffer a queue slot keeps between uses; a
-	// larger event's buffer is released once delivered, so a burst of big
-	// events does not pin memory.
-	slotKeep = 8 << 10
 	// dedupeMax bounds the payload hashes remembered for the newest
 	// timestamp (events sharing one nanosecond).
 	dedupeMax = 64
@@ -87,9 +80,7 @@ type Live struct {
 
 	// Queue, shared with the reader.
 	mu       sync.Mutex
-	slots    []slot
-	head, n  int
-	bytes    int
+	q        eventQueue
 	dropping bool   // inside a run of drops (log once per run)
 	dropRun  uint64 // events dropped in the current run
 	wake     *waiter
@@ -110,11 +101,6 @@ type Live struct {
 	replay  bool              // after a reconnect, until an event newer than maxTS
 	rbuf    *bufio.Reader     //
 	failing bool              // the last attempt failed; clear the last error on success
-}
-
-type slot struct {
-	data []byte
-	ts   uint64
 }
 
 // LiveTarget is an endpoint resolved the way Docker's own tools resolve it.
@@ -323,7 +309,7 @@ func OpenLive(params string, env Env, getenv func(string) string) (*Live, error)
 	if l.wake, err = newWaiter(); err != nil {
 		return nil, fmt.Errorf("live source: %w", err)
 	}
-	l.slots = make([]slot, env.Config.QueueSize)
+	l.q = newEventQueue(env.Config.QueueSize)
 	l.rbuf = bufio.NewReaderSize(nil, max(64<<10, env.Config.MaxEventSize+2))
 	l.setStatus("connecting to " + l.endpoint)
 	l.ctx, l.cancel = context.WithCancel(context.Background())
@@ -574,25 +560,20 @@ func (l *Live) accept(line []byte, maxSize int) {
 // per run of drops). Never blocks on Falco.
 func (l *Live) push(line []byte, ts uint64) {
 	l.mu.Lock()
-	if l.n == len(l.slots) || l.bytes+len(line) > queueByteBudget {
+	if !l.q.put(line, ts) {
 		l.env.Counters.Dropped.Add(1)
 		l.dropRun++
 		first := !l.dropping
 		l.dropping = true
 		l.mu.Unlock()
 		if first {
-			l.env.Log.Warnf("docker daemon %s: event queue full (queueSize %d): dropping events until Falco catches up", l.endpoint, len(l.slots))
+			l.env.Log.Warnf("docker daemon %s: event queue full (queueSize %d, %d MiB): dropping events until Falco catches up", l.endpoint, len(l.q.slots), queueByteBudget>>20)
 		}
 		return
 	}
-	s := &l.slots[(l.head+l.n)%len(l.slots)]
-	s.data = append(s.data[:0], line...)
-	s.ts = ts
-	l.n++
-	if l.n == 1 {
+	if l.q.n == 1 {
 		l.wake.set()
 	}
-	l.bytes += len(line)
 	var recovered uint64
 	if l.dropping {
 		recovered, l.dropping, l.dropRun = l.dropRun, false, 0
@@ -632,19 +613,8 @@ func (l *Live) ReadyFD() int { return l.wake.pollFD() }
 
 func (l *Live) drain(b Batch) int {
 	l.mu.Lock()
-	k := 0
-	for l.n > 0 && b.Len() < b.Cap() {
-		s := &l.slots[l.head]
-		b.Add(s.data, s.ts)
-		l.bytes -= len(s.data)
-		if cap(s.data) > slotKeep {
-			s.data = nil
-		}
-		l.head = (l.head + 1) % len(l.slots)
-		l.n--
-		k++
-	}
-	if k > 0 && l.n == 0 {
+	k := l.q.drain(b)
+	if k > 0 && l.q.n == 0 {
 		l.wake.clear()
 	}
 	l.mu.Unlock()
