@@ -105,7 +105,8 @@ type Live struct {
 
 // LiveTarget is an endpoint resolved the way Docker's own tools resolve it.
 type LiveTarget struct {
-	// Host is the daemon URL: unix:///path or tcp://host:port.
+	// Host is the daemon URL: unix:///path or tcp://host:port (the scheme
+	// in lower case, whatever the operator wrote).
 	Host string
 	// TLS is true when DOCKER_CERT_PATH (or DOCKER_TLS_VERIFY with the
 	// default ~/.docker) supplies TLS material.
@@ -114,13 +115,23 @@ type LiveTarget struct {
 	CertPath string
 	// Verify is DOCKER_TLS_VERIFY: verify the daemon's certificate.
 	Verify bool
+	// LoopbackOnly: a tcp:// endpoint without verified TLS, accepted
+	// because it names a loopback address; the connection must really
+	// reach one (see loopbackOnly).
+	LoopbackOnly bool
+	// Warning, when set, is logged at open: the connection is not
+	// authenticated (TLS without verification, or plaintext TCP to a
+	// non-loopback address under allowInsecureTcp).
+	Warning string
 }
 
 // ResolveLive applies Docker's environment conventions to an open params
 // value: empty means DOCKER_HOST, else unix:///var/run/docker.sock.
 // Secrets (TLS keys) come only from the files the environment names. The
-// result is validated: only unix:// and tcp:// endpoints, and plaintext
-// tcp:// to a non-loopback address is refused unless allowInsecure.
+// result is validated: only unix:// and tcp:// endpoints. TLS counts as
+// secure only with verification (DOCKER_TLS_VERIFY): plaintext and
+// unverified TLS tcp:// endpoints are refused for a non-loopback address
+// unless allowInsecure, and warned about whenever verification is off.
 func ResolveLive(params string, getenv func(string) string, allowInsecure bool) (LiveTarget, error) {
 	var t LiveTarget
 	host := strings.TrimSpace(params)
@@ -133,17 +144,6 @@ func ResolveLive(params string, getenv func(string) string, allowInsecure bool) 
 		host = client.DefaultDockerHost
 		origin = "default"
 	}
-	t.Host = host
-	t.CertPath = getenv(client.EnvOverrideCertPath)
-	t.Verify = getenv(client.EnvTLSVerify) != ""
-	if t.CertPath == "" && t.Verify {
-		// The docker CLI's default when only DOCKER_TLS_VERIFY is set.
-		if home, err := os.UserHomeDir(); err == nil {
-			t.CertPath = filepath.Join(home, ".docker")
-		}
-	}
-	t.TLS = t.CertPath != ""
-
 	// Every message shows the endpoint shortened and without the user part:
 	// a URL with credentials is refused, and must not leak them doing so.
 	proto, addr, ok := strings.Cut(host, "://")
@@ -154,7 +154,29 @@ func ResolveLive(params string, getenv func(string) string, allowInsecure bool) 
 	if !ok || addr == "" {
 		return t, fmt.Errorf("docker endpoint %q (%s): expected unix:///path.sock or tcp://host:port", shown, origin)
 	}
-	switch strings.ToLower(proto) {
+	// Schemes are case-insensitive here, but not in the docker client: a
+	// "TCP://127.0.0.1:P" once passed the loopback check and then sent the
+	// events request to http://api.moby.localhost/ (through a proxy or a
+	// DNS search domain: another host's events).
+	proto = strings.ToLower(proto)
+	host = proto + "://" + addr
+	t.Host = host
+
+	t.CertPath = getenv(client.EnvOverrideCertPath)
+	t.Verify = getenv(client.EnvTLSVerify) != ""
+	if t.CertPath == "" && t.Verify {
+		// The docker CLI's default when only DOCKER_TLS_VERIFY is set. The
+		// operator asked for verified TLS: without a directory, fail
+		// rather than fall back to plaintext.
+		home := getenv("HOME")
+		if home == "" {
+			return t, fmt.Errorf("docker endpoint %s (%s): DOCKER_TLS_VERIFY is set but no certificate directory is: set DOCKER_CERT_PATH (the default, $HOME/.docker, needs HOME, which is not set)", shown, origin)
+		}
+		t.CertPath = filepath.Join(home, ".docker")
+	}
+	t.TLS = t.CertPath != ""
+
+	switch proto {
 	case "unix":
 		if !strings.HasPrefix(addr, "/") {
 			return t, fmt.Errorf("docker endpoint %q (%s): unix socket path must be absolute (unix:///var/run/docker.sock)", shown, origin)
@@ -173,8 +195,26 @@ func ResolveLive(params string, getenv func(string) string, allowInsecure bool) 
 		if u.User != nil {
 			return t, fmt.Errorf("docker endpoint %q (%s): credentials in the URL are not accepted; use TLS client certificates (DOCKER_CERT_PATH)", shown, origin)
 		}
-		if !t.TLS && !allowInsecure && !isLoopback(u.Hostname()) {
-			return t, fmt.Errorf("docker endpoint %s (%s): refusing plaintext TCP to a non-loopback address (anyone on the path could read and forge events); set DOCKER_CERT_PATH/DOCKER_TLS_VERIFY for TLS, or init config allowInsecureTcp: true", shown, origin)
+		if t.TLS && t.Verify {
+			break
+		}
+		// Plaintext, or TLS without verifying the daemon's certificate
+		// (DOCKER_CERT_PATH without DOCKER_TLS_VERIFY): anyone on the path
+		// can read and forge the stream, so loopback only, unless allowed.
+		what := "plaintext TCP"
+		if t.TLS {
+			what = "TLS without verifying the daemon's certificate (DOCKER_CERT_PATH is set, DOCKER_TLS_VERIFY is not)"
+			t.Warning = fmt.Sprintf("docker endpoint %s: %s: anyone on the path can impersonate the daemon; set DOCKER_TLS_VERIFY=1", shown, what)
+		}
+		switch {
+		case allowInsecure:
+			if !isLoopback(u.Hostname()) && !t.TLS {
+				t.Warning = fmt.Sprintf("docker endpoint %s: plaintext TCP to a non-loopback address (allowInsecureTcp): anyone on the path can read and forge events", shown)
+			}
+		case isLoopback(u.Hostname()):
+			t.LoopbackOnly = true
+		default:
+			return t, fmt.Errorf("docker endpoint %s (%s): refusing %s to a non-loopback address (anyone on the path could read and forge events); set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH for verified TLS, or init config allowInsecureTcp: true", shown, origin, what)
 		}
 	case "ssh":
 		return t, fmt.Errorf("docker endpoint %q (%s): ssh:// needs the docker CLI's connection helper, which a plugin cannot run; forward the socket (ssh -L /tmp/docker.sock:/var/run/docker.sock) and use unix:///tmp/docker.sock", shown, origin)
@@ -199,6 +239,9 @@ func (t LiveTarget) clientOpts(getenv func(string) string) []client.Opt {
 	opts := []client.Opt{client.WithHost(t.Host)}
 	if t.TLS {
 		opts = []client.Opt{tlsOpt(t), client.WithHost(t.Host)}
+	}
+	if t.LoopbackOnly {
+		opts = append(opts, withLoopbackOnly())
 	}
 	if v := getenv(client.EnvOverrideAPIVersion); v != "" {
 		opts = append(opts, client.WithVersion(v))
@@ -292,6 +335,9 @@ func OpenLive(params string, env Env, getenv func(string) string) (*Live, error)
 	cli, err := client.NewClientWithOpts(l.opts...)
 	if err != nil {
 		return nil, fmt.Errorf("docker endpoint %s: %w", l.endpoint, err)
+	}
+	if t.Warning != "" {
+		env.Log.Warnf("%s", t.Warning)
 	}
 	l.malformedLog = logging.NewRepeats(env.Log.Warnf, fmt.Sprintf("docker daemon %s: messages that are not JSON objects, skipped", l.endpoint), logging.DefaultEvery)
 	l.oversizeLog = logging.NewRepeats(env.Log.Warnf, fmt.Sprintf("docker daemon %s: events larger than maxEventSize %d, dropped", l.endpoint, env.Config.MaxEventSize), logging.DefaultEvery)

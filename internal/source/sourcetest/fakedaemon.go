@@ -10,6 +10,8 @@ import (
 	"bytes"
 	"crypto/tls"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -110,6 +112,8 @@ func (d *Daemon) Serve(ln net.Listener) error {
 	}
 	d.srv = httptest.NewUnstartedServer(http.HandlerFunc(d.serve))
 	d.srv.Listener = ln
+	// Handshake failures are what TLS tests provoke: not worth a line.
+	d.srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	if d.TLS != nil {
 		d.srv.TLS = d.TLS
 		d.srv.StartTLS()
