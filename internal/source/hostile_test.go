@@ -219,3 +219,93 @@ func jsonEscape(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b[1 : len(b)-1])
 }
+
+// nextWithin runs one Next call and fails the test if it does not return
+// within d (the call is left running: what is tested is that it returns).
+func nextWithin(t *testing.T, src Source, b Batch, d time.Duration) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- src.Next(b, 5*time.Millisecond) }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(d):
+		t.Fatalf("a next_batch call did not return within %s", d)
+		return nil
+	}
+}
+
+// TestReplayRefusesCharacterDevices: file:///dev/zero or /dev/urandom as
+// open params made next_batch read forever (no newline ever comes, or
+// only garbage), blocking Falco's event loop. A recording is a file or a
+// pipe, never a device.
+func TestReplayRefusesCharacterDevices(t *testing.T) {
+	for _, dev := range []string{"/dev/zero", "/dev/urandom", "/dev/null"} {
+		if _, err := os.Stat(dev); err != nil {
+			continue
+		}
+		env := newLiveEnv(nil)
+		src, err := Open("file://"+dev, env.Env)
+		if err == nil {
+			nextWithin(t, src, &testBatch{Max: 8}, 5*time.Second)
+			src.Close()
+			t.Errorf("%s: opened as a replay file", dev)
+			continue
+		}
+		if !strings.Contains(err.Error(), "device") {
+			t.Errorf("%s: %v; want it to say it is a device", dev, err)
+		}
+	}
+}
+
+// TestReplayBoundsWorkPerCall: one next_batch call reads a bounded amount
+// of the file, whatever the file holds: no newline for gigabytes (a sparse
+// file), or nothing but blank or malformed lines. It returns a timeout and
+// the next call goes on; the file is still consumed to its end.
+func TestReplayBoundsWorkPerCall(t *testing.T) {
+	dir := t.TempDir()
+	const size = 256 << 20
+	sparse := filepath.Join(dir, "zeros.jsonl")
+	f, err := os.Create(sparse)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(size); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	blank := filepath.Join(dir, "blank.jsonl")
+	if err := os.WriteFile(blank, bytes.Repeat([]byte("\n"), 64<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{sparse, blank} {
+		st, _ := os.Stat(path)
+		env := newLiveEnv(nil)
+		r, err := OpenReplay(path, env.Env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		calls := 0
+		for {
+			before := r.consumed
+			err := nextWithin(t, r, &testBatch{Max: 128}, 10*time.Second)
+			calls++
+			if read := r.consumed - before; read > maxReplayBytesPerCall+int64(len(r.buf)) {
+				t.Fatalf("%s: one call went through %d MiB of the file", filepath.Base(path), read>>20)
+			}
+			if err == ErrEOF {
+				break
+			}
+			if err != ErrTimeout {
+				t.Fatalf("%s: Next = %v", filepath.Base(path), err)
+			}
+		}
+		r.Close()
+		if r.consumed != st.Size() || calls < int(st.Size()/maxReplayBytesPerCall) {
+			t.Errorf("%s: consumed %d of %d bytes in %d calls", filepath.Base(path), r.consumed, st.Size(), calls)
+		}
+		if path == sparse && env.counters.Oversize.Load() != 1 {
+			t.Errorf("a file without newlines is one oversize line; counted %d", env.counters.Oversize.Load())
+		}
+	}
+}

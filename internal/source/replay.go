@@ -38,6 +38,7 @@ type Replay struct {
 	done     bool  // sticky EOF
 	lines    uint64
 	lineNo   uint64
+	callRead int // bytes read during the current Next call
 
 	// Skipped lines are logged first in full, then as counts.
 	malformedLog, oversizeLog *logging.Repeats
@@ -53,7 +54,12 @@ func OpenReplay(path string, env Env) (*Replay, error) {
 		return nil, fmt.Errorf("open replay file %s: is a directory, expected a .jsonl file", path)
 	}
 	mode := st.Mode()
-	if !mode.IsRegular() && mode&os.ModeNamedPipe == 0 && mode&os.ModeCharDevice == 0 {
+	if mode&os.ModeDevice != 0 {
+		// /dev/zero never ends a line, /dev/urandom never ends: a device is
+		// not a recording, and reading one would only burn Falco's loop.
+		return nil, fmt.Errorf("open replay file %s: is a device (mode %s), not a recording: replay reads a .jsonl file or a pipe", path, mode)
+	}
+	if !mode.IsRegular() && mode&os.ModeNamedPipe == 0 {
 		return nil, fmt.Errorf("open replay file %s: not a regular file or a pipe (mode %s)", path, mode)
 	}
 	// O_NONBLOCK lets the runtime poller manage FIFOs (so deadlines work and
@@ -86,6 +92,7 @@ func (r *Replay) Next(b Batch, wait time.Duration) error {
 	}
 	r.malformedLog.FlushDue()
 	r.oversizeLog.FlushDue()
+	r.callRead = 0
 	deadlineSet := false
 	for b.Len() < b.Cap() {
 		line, ok, err := r.nextLine()
@@ -94,7 +101,13 @@ func (r *Replay) Next(b Batch, wait time.Duration) error {
 			continue
 		}
 		if err == nil {
-			// Need more bytes.
+			// Need more bytes. One call reads a bounded amount: a file
+			// without a newline for gigabytes, or of nothing but blank or
+			// malformed lines, must not hold Falco's loop; the next call
+			// goes on where this one stopped.
+			if r.callRead >= maxReplayBytesPerCall {
+				return ErrTimeout
+			}
 			if r.pollable && !deadlineSet {
 				_ = r.f.SetReadDeadline(time.Now().Add(wait))
 				deadlineSet = true
@@ -215,6 +228,7 @@ func (r *Replay) fill() error {
 	}
 	n, err := r.f.Read(r.buf[r.end:])
 	r.end += n
+	r.callRead += n
 	if n > 0 {
 		return nil
 	}
@@ -249,3 +263,9 @@ func (r *Replay) Close() error {
 	r.oversizeLog.Flush()
 	return r.f.Close()
 }
+
+// maxReplayBytesPerCall bounds the bytes one Next call reads (beyond what
+// its buffer already holds): a few milliseconds of work. A batch of real
+// events is far smaller (128 events of ~600 bytes); only input that yields
+// no events (blank, malformed or oversize lines) ever reaches it.
+const maxReplayBytesPerCall = 8 << 20
