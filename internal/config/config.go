@@ -157,12 +157,15 @@ var options = []option{
 	},
 	{
 		key: "pprofAddr", title: "pprof listen address", kind: kindString, def: "",
-		desc:     "When set, serves net/http/pprof from the plugin's own Go runtime on this loopback address (host:port; 127.0.0.1 or [::1] only), so the plugin can be profiled while Falco runs it. Empty (default) disables it.",
-		examples: []any{"", "127.0.0.1:6061"},
+		desc:     "When set, serves net/http/pprof from the plugin's own Go runtime, so the plugin can be profiled while Falco runs it: on a unix socket (unix:///abs/path.sock, created mode 0600: its owner only) or a loopback address (host:port; 127.0.0.1 or [::1] only: any local user can connect). Unauthenticated either way; /debug/pprof/cmdline is not served and durations are capped at 60 s. Empty (default) disables it.",
+		examples: []any{"", "unix:///run/falco/docker-pprof.sock", "127.0.0.1:6061"},
 		set:      func(c *Config, v any) { c.PprofAddr = v.(string) },
 		check: func(c *Config) error {
 			if c.PprofAddr == "" {
 				return nil
+			}
+			if path, ok := strings.CutPrefix(c.PprofAddr, "unix://"); ok {
+				return CheckSocketPath(path)
 			}
 			return CheckLoopbackAddr(c.PprofAddr)
 		},
@@ -324,6 +327,23 @@ func decodeFilters(raw json.RawMessage) (map[string][]string, error) {
 		out[k] = vals
 	}
 	return out, nil
+}
+
+// MaxSocketPath is the longest unix socket path (sun_path holds 108 bytes,
+// the terminating NUL included).
+const MaxSocketPath = 107
+
+// CheckSocketPath accepts an absolute path that fits a unix socket address.
+func CheckSocketPath(path string) error {
+	switch {
+	case !strings.HasPrefix(path, "/"):
+		return fmt.Errorf("unix socket path %s must be absolute (unix:///run/falco/docker-pprof.sock)", quote(path))
+	case len(path) > MaxSocketPath:
+		return fmt.Errorf("unix socket path of %d bytes is longer than the %d a socket address holds", len(path), MaxSocketPath)
+	case strings.ContainsRune(path, 0):
+		return fmt.Errorf("unix socket path %s contains a NUL byte", quote(path))
+	}
+	return nil
 }
 
 // CheckLoopbackAddr accepts host:port where host is a loopback IP address or

@@ -160,6 +160,7 @@ func TestParseAccepted(t *testing.T) {
 		{"pprof localhost", `{"pprofAddr":"localhost:6061"}`, func(c *Config) { c.PprofAddr = "localhost:6061" }},
 		{"pprof 127/8", `{"pprofAddr":"127.1.2.3:80"}`, func(c *Config) { c.PprofAddr = "127.1.2.3:80" }},
 		{"pprof port 0", `{"pprofAddr":"127.0.0.1:0"}`, func(c *Config) { c.PprofAddr = "127.0.0.1:0" }},
+		{"pprof unix socket", `{"pprofAddr":"unix:///run/falco/pprof.sock"}`, func(c *Config) { c.PprofAddr = "unix:///run/falco/pprof.sock" }},
 	}
 	for _, level := range []string{"error", "warning", "info", "debug"} {
 		cases = append(cases, struct {
@@ -258,6 +259,10 @@ func TestParseRejected(t *testing.T) {
 		{`{"pprofAddr":"example.com:6061"}`, []string{`"pprofAddr"`, "not a loopback address"}},
 		{`{"pprofAddr":"localhost.example.com:6061"}`, []string{`"pprofAddr"`, "not a loopback address"}},
 		{`{"pprofAddr":"127.0.0.1"}`, []string{`"pprofAddr"`, "not host:port"}},
+		{`{"pprofAddr":"unix://pprof.sock"}`, []string{`"pprofAddr"`, "must be absolute"}},
+		{`{"pprofAddr":"unix://"}`, []string{`"pprofAddr"`, "must be absolute"}},
+		{`{"pprofAddr":"unix:///` + strings.Repeat("d", 120) + `"}`, []string{`"pprofAddr"`, "longer than the 107"}},
+		{`{"pprofAddr":"unix:///a\u0000b"}`, []string{`"pprofAddr"`, "NUL"}},
 		{`{"pprofAddr":"::1:6061"}`, []string{`"pprofAddr"`, "not host:port"}},
 		{`{"pprofAddr":"127.0.0.1:"}`, []string{`"pprofAddr"`, "no port"}},
 		{`{"pprofAddr":"127.0.0.1:http"}`, []string{`"pprofAddr"`, "numeric"}},
