@@ -40,6 +40,10 @@ type Config struct {
 	// backoff between live reconnection attempts.
 	ReconnectMinMs int
 	ReconnectMaxMs int
+	// StallTimeoutMs is how long the live stream may go without a complete
+	// message before the daemon is considered stalled (trickling, or
+	// silent and not answering a ping).
+	StallTimeoutMs int
 	// FailFast makes plugin_open fail when the daemon is unreachable,
 	// instead of succeeding and retrying in the background.
 	FailFast bool
@@ -136,6 +140,12 @@ var options = []option{
 			}
 			return nil
 		},
+	},
+	{
+		key: "stallTimeoutMs", title: "Stalled daemon timeout (ms)", kind: kindInt, def: 30000, min: 100, max: 3600000,
+		desc:     "Live mode: how long the event stream may go without a complete message before the plugin checks the daemon. A message that has started arriving must complete within it (a daemon that trickles bytes or stops mid-message is disconnected); after that long in silence the daemon is pinged, and no answer within it (but at least 2 s and at most 10 s) means it stalled. Either way the plugin reconnects, and counts it (metric daemon_stalls).",
+		examples: []any{30000, 120000},
+		set:      func(c *Config, v any) { c.StallTimeoutMs = v.(int) },
 	},
 	{
 		key: "failFast", title: "Fail fast", kind: kindBool, def: false,

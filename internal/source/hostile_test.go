@@ -3,6 +3,7 @@ package source
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -307,5 +308,119 @@ func TestReplayBoundsWorkPerCall(t *testing.T) {
 		if path == sparse && env.counters.Oversize.Load() != 1 {
 			t.Errorf("a file without newlines is one oversize line; counted %d", env.counters.Oversize.Load())
 		}
+	}
+}
+
+// stallEnv is a live environment with a short stall timeout.
+func stallEnv(ms int) liveEnv {
+	return newLiveEnv(func(c *config.Config) { c.StallTimeoutMs = ms })
+}
+
+// TestLiveDetectsStalledDaemon: a daemon that stops talking mid-stream
+// is never heard of again by a reader that just waits: the plugin said
+// "connected" and delivered nothing, forever. Each hostile daemon here is
+// detected, counted (daemon_stalls), explained, and reconnected to.
+func TestLiveDetectsStalledDaemon(t *testing.T) {
+	for name, events := range map[string]func(w http.ResponseWriter, r *http.Request){
+		// One byte of a message every 20 ms: never a complete message.
+		"trickling": func(w http.ResponseWriter, r *http.Request) {
+			msg := []byte(`{"Type":"container","Action":"start","Actor":{"ID":"` + strings.Repeat("a", 1<<20))
+			for _, b := range msg {
+				if _, err := w.Write([]byte{b}); err != nil {
+					return
+				}
+				w.(http.Flusher).Flush()
+				select {
+				case <-r.Context().Done():
+					return
+				case <-time.After(20 * time.Millisecond):
+				}
+			}
+		},
+		// Half a message, then silence (while pings are answered).
+		"stopped mid-message": func(w http.ResponseWriter, r *http.Request) {
+			w.Write([]byte(`{"Type":"container","Action":"st`))
+			w.(http.Flusher).Flush()
+			<-r.Context().Done()
+		},
+		// An endless line at full speed: bytes flow, no message completes.
+		"endless message": func(w http.ResponseWriter, r *http.Request) {
+			chunk := bytes.Repeat([]byte("a"), 64<<10)
+			w.Write([]byte(`{"x":"`))
+			for r.Context().Err() == nil {
+				if _, err := w.Write(chunk); err != nil {
+					return
+				}
+			}
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			d := sourcetest.New(t, "1.41")
+			d.Hook(func(w http.ResponseWriter, r *http.Request) bool {
+				if !strings.HasSuffix(r.URL.Path, "/events") {
+					return false
+				}
+				w.WriteHeader(http.StatusOK)
+				w.(http.Flusher).Flush()
+				events(w, r)
+				return true
+			})
+			env := stallEnv(300)
+			openLiveT(t, d.Endpoint(), env.Env, noenv)
+			eventually(t, "the stall detected and a reconnection", func() bool {
+				return env.counters.Stalls.Load() >= 1 && d.Requests() >= 2
+			})
+			// (The last error said so too, until the reconnection cleared it.)
+			if log := env.log.String(); !strings.Contains(log, "stalled: no complete message") {
+				t.Errorf("log does not say the daemon stalled:\n%s", log)
+			}
+		})
+	}
+
+	// Silent, and the daemon does not answer pings either (hung).
+	t.Run("silent and not answering pings", func(t *testing.T) {
+		d := sourcetest.New(t, "1.41")
+		hung := make(chan struct{})
+		defer close(hung)
+		d.Hook(func(w http.ResponseWriter, r *http.Request) bool {
+			if strings.HasSuffix(r.URL.Path, "/_ping") && d.Requests() > 0 {
+				select { // hang until the client gives up
+				case <-r.Context().Done():
+				case <-hung:
+				}
+				return true
+			}
+			return false
+		})
+		env := stallEnv(300)
+		openLiveT(t, d.Endpoint(), env.Env, noenv)
+		eventually(t, "the stall detected", func() bool { return env.counters.Stalls.Load() >= 1 })
+		if log := env.log.String(); !strings.Contains(log, "stalled: silent for") || !strings.Contains(log, "no answer to a ping") {
+			t.Errorf("log does not say the ping went unanswered:\n%s", log)
+		}
+	})
+}
+
+// TestLiveIdleDaemonIsNotStalled: a daemon with nothing to say, that
+// answers pings, keeps its stream: no stall, no reconnection.
+func TestLiveIdleDaemonIsNotStalled(t *testing.T) {
+	d := sourcetest.New(t, "1.41")
+	env := stallEnv(400)
+	l := openLiveT(t, d.Endpoint(), env.Env, noenv)
+	d.WaitConn(t)
+	pings := d.Pings()
+	eventually(t, "three pings on the idle stream", func() bool { return d.Pings() >= pings+3 })
+	if n := env.counters.Stalls.Load(); n != 0 || d.Requests() != 1 {
+		t.Errorf("idle daemon: %d stalls, %d events requests; want 0 and 1", n, d.Requests())
+	}
+	// A slow but steady daemon (one message at a time, well within the
+	// timeout) is not stalled either.
+	for k := 0; k < 5; k++ {
+		d.Send(msg("start", fmt.Sprint(k), uint64(time.Now().UnixNano())))
+		collect(t, l, 1)
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n := env.counters.Stalls.Load(); n != 0 || d.Requests() != 1 {
+		t.Errorf("steady daemon: %d stalls, %d events requests; want 0 and 1", n, d.Requests())
 	}
 }

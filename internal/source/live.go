@@ -441,7 +441,9 @@ func (l *Live) stream(previous int) (connected bool, err error) {
 	l.replay = l.maxTS != 0
 
 	u := l.eventsURL(cli.DaemonHost(), version, q)
-	req, err := http.NewRequestWithContext(l.ctx, http.MethodGet, u, nil)
+	sctx, stop := context.WithCancelCause(l.ctx) // the watchdog ends a stalled stream
+	defer stop(nil)
+	req, err := http.NewRequestWithContext(sctx, http.MethodGet, u, nil)
 	if err != nil {
 		return false, fmt.Errorf("events request: %w", err)
 	}
@@ -465,7 +467,7 @@ func (l *Live) stream(previous int) (connected bool, err error) {
 		l.env.SetLastError(nil)
 	}
 	l.failing = false
-	return true, l.read(resp.Body)
+	return true, l.readWatched(sctx, stop, cli, resp.Body)
 }
 
 // negotiate picks the API version: DOCKER_API_VERSION when set (the
@@ -520,14 +522,19 @@ func formatSince(ns uint64) string {
 }
 
 // read consumes one stream: one JSON message per line (the daemon's
-// encoder terminates each with "\n").
-func (l *Live) read(body io.Reader) error {
+// encoder terminates each with "\n"), telling p (the watchdog) how far it
+// got.
+func (l *Live) read(body io.Reader, p *progress) error {
 	br := l.rbuf
 	br.Reset(body)
 	maxSize := l.env.Config.MaxEventSize
 	skipping := false
 	for {
 		line, err := br.ReadSlice('\n')
+		p.consumed.Add(uint64(len(line)))
+		if err == nil {
+			p.lines.Add(1)
+		}
 		if errors.Is(err, bufio.ErrBufferFull) {
 			if !skipping {
 				l.env.Counters.Received.Add(1)

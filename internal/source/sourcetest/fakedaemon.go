@@ -168,11 +168,18 @@ func (d *Daemon) serve(w http.ResponseWriter, r *http.Request) {
 	if d.Version != "" {
 		w.Header().Set("Api-Version", d.Version)
 	}
+	events := strings.HasSuffix(r.URL.Path, "/events")
 	d.mu.Lock()
 	hook := d.hook
 	if strings.HasSuffix(r.URL.Path, "/_ping") {
 		d.pings++
 	}
+	idx := -1
+	if events { // recorded even when a hook answers it
+		d.requests = append(d.requests, r.Clone(r.Context()))
+		idx = len(d.requests) - 1
+	}
+	status, body := d.status, d.body
 	d.mu.Unlock()
 	if hook != nil && hook(w, r) {
 		return
@@ -181,15 +188,10 @@ func (d *Daemon) serve(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("OK"))
 		return
 	}
-	if !strings.HasSuffix(r.URL.Path, "/events") {
+	if !events {
 		http.NotFound(w, r)
 		return
 	}
-	d.mu.Lock()
-	d.requests = append(d.requests, r.Clone(r.Context()))
-	idx := len(d.requests) - 1
-	status, body := d.status, d.body
-	d.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	if status != 0 {
 		w.WriteHeader(status)
