@@ -110,6 +110,38 @@ func TestHostileContentIsEscaped(t *testing.T) {
 	if line := plug.EventToString(s, store, 3); !strings.HasSuffix(line, `(image=alpine, name=x\x00hidden)`) {
 		t.Errorf("event_to_string with a NUL in a value: %q", line)
 	}
+
+	// Escaping allocates nothing, on values that need it too. DEL and C1
+	// controls are legal unescaped in JSON strings, so parsing these
+	// events allocates nothing either (JSON escapes would: gjson unescapes
+	// into new strings) and the window measures the escaping alone.
+	hot := harness.NewEventStore(200, "docker")
+	defer hot.Free()
+	for k := 0; k < 200; k++ {
+		p := fmt.Sprintf(`{"Type":"container","Action":"exec_create: sh -c x\u007f%d","Actor":{"ID":"c%d\u009b","Attributes":{"name":"n\u007f\u0085","image":"i\u009b[2J","evil":"e\u007f"}},"timeNano":%d}`, k, k, 1714561136000000000+k)
+		p = strings.NewReplacer(`\u007f`, "\x7f", `\u009b`, "\u009b", `\u0085`, "\u0085").Replace(p)
+		hot.AddBytes(makeEvent([]byte(p), 322, 2), uint64(k))
+	}
+	f := harness.NewBenchFields(reqs)
+	defer f.Free()
+	for _, one := range []bool{true, false} {
+		// Warm-up: the arena reaches its size, and the plugin's first
+		// metrics read in the process initialises runtime/metrics (which
+		// allocates, and would land in the window).
+		plug.BenchExtract(s, hot, f, 1, one)
+		plug.MetricsMap(s)
+		before := allocs(plug.MetricsMap(s))
+		if rc := plug.BenchExtract(s, hot, f, 3, one); rc != harness.Success {
+			t.Fatalf("extract rc=%d: %s", rc, plug.LastError(s))
+		}
+		if a := allocs(plug.MetricsMap(s)) - before; a > 20 {
+			t.Errorf("extracting values that need escaping (one per call %v): %d heap allocations for %d events", one, a, 3*hot.Len())
+		}
+	}
+	res := plug.Extract(s, hot, 7, reqs, false)
+	if v := res.Values[4]; res.RC != harness.Success || len(v.Strs) != 1 || v.Strs[0] != `n\x7f\u0085` {
+		t.Errorf("docker.container.name with DEL and NEL: %v", v)
+	}
 }
 
 // TestHostileContentRealDaemon: the same through the real daemon, with a
