@@ -190,14 +190,15 @@ var errArenaExhausted = errors.New("cannot allocate memory for extracted values"
 // without such bytes is copied as is (one scan, no allocation).
 type valueSink struct {
 	a     *arena
+	plain bool // the event's strings need no escaping (event.Plain)
 	ftype uint32
 	strs  []unsafe.Pointer // C string pointers of this request
 	u64s  []uint64
 	err   error
 }
 
-func (s *valueSink) begin(a *arena, ftype uint32) {
-	s.a, s.ftype, s.err = a, ftype, nil
+func (s *valueSink) begin(a *arena, ftype uint32, plain bool) {
+	s.a, s.ftype, s.plain, s.err = a, ftype, plain, nil
 	s.strs = s.strs[:0]
 	s.u64s = s.u64s[:0]
 }
@@ -207,7 +208,10 @@ func (s *valueSink) String(v string) {
 		s.err = fmt.Errorf("field type mismatch: a string value for a field of type %d", s.ftype)
 		return
 	}
-	n := escape.Len(v)
+	n := len(v)
+	if !s.plain {
+		n = escape.Len(v)
+	}
 	p := s.a.alloc(uintptr(n) + 1)
 	if p == nil {
 		s.err = errArenaExhausted

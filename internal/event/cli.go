@@ -32,12 +32,16 @@ func (e *Event) AppendCLI(dst []byte, fallbackTS uint64, scratch []Attr) ([]byte
 	if !e.valid {
 		return append(dst, " <malformed event>"...), scratch
 	}
+	str := escape.Append
+	if e.plain {
+		str = appendString
+	}
 	dst = append(dst, ' ')
-	dst = escape.Append(dst, e.typ.S)
+	dst = str(dst, e.typ.S)
 	dst = append(dst, ' ')
-	dst = escape.Append(dst, e.action.S)
+	dst = str(dst, e.action.S)
 	dst = append(dst, ' ')
-	dst = escape.Append(dst, e.actorID.S)
+	dst = str(dst, e.actorID.S)
 	if len(e.attrs) > 0 {
 		scratch = append(scratch[:0], e.attrs...)
 		slices.SortStableFunc(scratch, func(a, b Attr) int { return strings.Compare(a.Key, b.Key) })
@@ -46,14 +50,16 @@ func (e *Event) AppendCLI(dst []byte, fallbackTS uint64, scratch []Attr) ([]byte
 			if i > 0 {
 				dst = append(dst, ", "...)
 			}
-			dst = escape.Append(dst, a.Key)
+			dst = str(dst, a.Key)
 			dst = append(dst, '=')
-			dst = escape.Append(dst, a.Value)
+			dst = str(dst, a.Value)
 		}
 		dst = append(dst, ')')
 	}
 	return dst, scratch
 }
+
+func appendString(dst []byte, s string) []byte { return append(dst, s...) }
 
 // Probe is the source side's cheap look at a message: whether it is a JSON
 // object (valid) and its timestamp in nanoseconds (timeNano, else time * 1e9;

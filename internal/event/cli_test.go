@@ -180,6 +180,20 @@ func TestAppendCLIEscapesControlCharacters(t *testing.T) {
 			}
 		}
 	})
+	// Plain tells the clean messages from the others.
+	for in, want := range map[string]bool{
+		`{"Type":"container","Actor":{"Attributes":{"name":"é中 ©\u00a0"}}}`: false, // an escape sequence: decided conservatively
+		`{"Type":"container","Actor":{"Attributes":{"name":"é中 © "}}}`:      true,
+		"{\"Type\":\"c\x7f\"}":       false,
+		"{\"Type\":\"c\u0085\"}":     false,
+		"{\"Type\":\"c\u00a0\xc2\"}": true,
+	} {
+		var e Event
+		e.Parse([]byte(in))
+		if e.Plain() != want {
+			t.Errorf("Plain() = %v for %q", e.Plain(), in)
+		}
+	}
 	// Escaping needs no allocation either.
 	e := Event{}
 	e.Parse([]byte(cases[0].in))

@@ -16,6 +16,7 @@
 package event
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -40,6 +41,7 @@ type Event struct {
 	buf []byte // private copy of the message: every string below aliases it
 
 	valid bool // the message is a JSON object
+	plain bool // no string of it holds a byte package escape rewrites (see Plain)
 
 	status, id, from Str // deprecated top-level fields, as sent
 	typ, action      Str
@@ -79,6 +81,7 @@ func (e *Event) Parse(data []byte) {
 		return
 	}
 	e.valid = true
+	e.plain = plainText(e.buf)
 	root.ForEach(func(k, v gjson.Result) bool {
 		e.top(k.Str, v)
 		return true
@@ -86,7 +89,7 @@ func (e *Event) Parse(data []byte) {
 }
 
 func (e *Event) reset() {
-	e.valid = false
+	e.valid, e.plain = false, false
 	e.status, e.id, e.from = Str{}, Str{}, Str{}
 	e.typ, e.action, e.scope, e.actorID = Str{}, Str{}, Str{}, Str{}
 	e.attrs = e.attrs[:0]
@@ -164,6 +167,32 @@ func integer(v gjson.Result) (int64, bool) {
 
 // Valid reports whether the message is a JSON object.
 func (e *Event) Valid() bool { return e.valid }
+
+// Plain reports that no string the event yields (values, keys, and the
+// strings derived from them) holds a byte package escape rewrites, so that
+// outputs can skip escaping altogether. Decided once per message.
+func (e *Event) Plain() bool { return e.plain }
+
+// plainText reports that the strings of a valid JSON message cannot hold a
+// control character: raw bytes below 0x20 are not allowed in JSON strings,
+// so one can only come from an escape sequence (a backslash), a raw DEL or
+// a raw UTF-8 C1 control (C2 80..C2 9F). Three vectorised byte searches
+// over the message cost less than scanning each value an output takes.
+func plainText(b []byte) bool {
+	if bytes.IndexByte(b, '\\') >= 0 || bytes.IndexByte(b, 0x7f) >= 0 {
+		return false
+	}
+	for i := 0; ; {
+		j := bytes.IndexByte(b[i:], 0xc2)
+		if j < 0 {
+			return true
+		}
+		i += j + 1
+		if i < len(b) && b[i] >= 0x80 && b[i] <= 0x9f {
+			return false
+		}
+	}
+}
 
 // Raw returns the message bytes as received (valid until the next Parse).
 func (e *Event) Raw() []byte { return e.buf }

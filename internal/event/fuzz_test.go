@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/falco-docker/docker-plugin/internal/escape"
 )
 
 // FuzzParse drives the extraction side (Parse, every accessor, AppendCLI)
@@ -81,6 +83,19 @@ func FuzzParse(f *testing.F) {
 			}
 		} else if v.ActionName.OK || v.ActionArgs.OK || v.Action.OK {
 			t.Fatalf("no Action but name %+v args %+v action %+v", v.ActionName, v.ActionArgs, v.Action)
+		}
+
+		// Plain promises that no string of the event needs escaping.
+		if e.Plain() {
+			strs := []Str{e.Type(), e.RawAction(), e.Action(), e.ActionName(), e.ActionArgs(), e.Scope(), e.ActorID(), e.Status(), e.ID(), e.From(), e.ExitCode()}
+			for _, a := range e.Attrs() {
+				strs = append(strs, Str{S: a.Key, OK: true}, Str{S: a.Value, OK: true})
+			}
+			for _, v := range strs {
+				if escape.Needed(v.S) {
+					t.Fatalf("Plain() for %q, but %q needs escaping", data, v.S)
+				}
+			}
 		}
 
 		// Attr gives the last attribute of a key.
