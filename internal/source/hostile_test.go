@@ -61,14 +61,24 @@ func TestLiveDaemonErrorTextIsEscapedAndCapped(t *testing.T) {
 			w.Write([]byte(`{"message":"boom` + jsonEscape(forged) + long[:10<<10] + `"}`))
 			return true
 		},
-		"ping refused with a plain text body": func(w http.ResponseWriter, r *http.Request) bool {
-			if r.Method == http.MethodHead { // the client then retries with GET, and reads the body
+		// The ping's answer quotes the daemon in its status line and its
+		// body (whichever the ping reports).
+		"ping refused with a hostile status and body": func(w http.ResponseWriter, r *http.Request) bool {
+			if !strings.HasSuffix(r.URL.Path, "/_ping") {
+				return false
+			}
+			if r.Method == http.MethodHead { // the docker client then retries with GET, and reads the body
 				w.WriteHeader(404)
 				return true
 			}
-			w.Header().Set("Content-Type", "text/plain")
-			w.WriteHeader(500)
-			w.Write([]byte("boom" + forged + long))
+			c, bw, err := w.(http.Hijacker).Hijack()
+			if err != nil {
+				return false
+			}
+			defer c.Close()
+			body := "boom" + forged + long
+			bw.WriteString("HTTP/1.1 500 boom\x1b[2J\x07\r\nContent-Type: text/plain\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\nConnection: close\r\n\r\n" + body)
+			bw.Flush()
 			return true
 		},
 		"events refused with a hostile status line": func(w http.ResponseWriter, r *http.Request) bool {

@@ -502,9 +502,10 @@ func (l *Live) eventsURL(daemonHost, version string, q url.Values) string {
 	return u.String()
 }
 
-// daemonError renders a non-200 answer: the daemon's {"message": ...} when
-// it sent one, else the status. Both are the daemon's words: escaped and
-// capped (maxDaemonText).
+// daemonError renders a non-200 answer: the status and the daemon's
+// {"message": ...}, or the first line of a text body (a TLS server asked in
+// plain HTTP answers "Client sent an HTTP request to an HTTPS server."). All
+// of it is the daemon's words: escaped and capped (maxDaemonText).
 func daemonError(resp *http.Response) string {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	status := escape.Capped(resp.Status, 64)
@@ -513,6 +514,12 @@ func daemonError(resp *http.Response) string {
 	}
 	if json.Unmarshal(body, &m) == nil && m.Message != "" {
 		return fmt.Sprintf("%s: %s", status, escape.Capped(m.Message, maxDaemonText))
+	}
+	if ct := resp.Header.Get("Content-Type"); strings.HasPrefix(ct, "text/plain") || ct == "" {
+		line, _, _ := strings.Cut(strings.TrimSpace(string(body)), "\n")
+		if line = strings.TrimSpace(line); line != "" {
+			return fmt.Sprintf("%s: %s", status, escape.Capped(line, maxDaemonText))
+		}
 	}
 	return status
 }
