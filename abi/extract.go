@@ -15,6 +15,7 @@ import (
 	"github.com/falcosecurity/plugin-sdk-go/pkg/ptr"
 	"github.com/falcosecurity/plugin-sdk-go/pkg/sdk"
 
+	"github.com/falco-docker/docker-plugin/internal/escape"
 	"github.com/falco-docker/docker-plugin/internal/fields"
 )
 
@@ -179,18 +180,25 @@ func (a *arena) free() {
 var errArenaExhausted = errors.New("cannot allocate memory for extracted values")
 
 // valueSink implements fields.Sink for one request: values are copied into
-// the arena at once (strings NUL-terminated), and their pointers collected
-// so that finish can write the result array Falco reads.
+// the arena at once (strings escaped and NUL-terminated), and their pointers
+// collected so that finish can write the result array Falco reads.
+//
+// Strings are escaped on the way (package escape): field values are bytes
+// of labels, exec commands and names that whoever runs containers chooses,
+// and Falco prints them in alert lines. A newline would forge a second
+// output line, ESC drive the terminal, a NUL end the C string early. A value
+// without such bytes is copied as is (one scan, no allocation).
 type valueSink struct {
 	a     *arena
+	plain bool // the event's strings need no escaping (event.Plain)
 	ftype uint32
 	strs  []unsafe.Pointer // C string pointers of this request
 	u64s  []uint64
 	err   error
 }
 
-func (s *valueSink) begin(a *arena, ftype uint32) {
-	s.a, s.ftype, s.err = a, ftype, nil
+func (s *valueSink) begin(a *arena, ftype uint32, plain bool) {
+	s.a, s.ftype, s.plain, s.err = a, ftype, plain, nil
 	s.strs = s.strs[:0]
 	s.u64s = s.u64s[:0]
 }
@@ -200,14 +208,22 @@ func (s *valueSink) String(v string) {
 		s.err = fmt.Errorf("field type mismatch: a string value for a field of type %d", s.ftype)
 		return
 	}
-	p := s.a.alloc(uintptr(len(v)) + 1)
+	n := len(v)
+	if !s.plain {
+		n = escape.Len(v)
+	}
+	p := s.a.alloc(uintptr(n) + 1)
 	if p == nil {
 		s.err = errArenaExhausted
 		return
 	}
-	dst := unsafe.Slice((*byte)(p), len(v)+1)
-	copy(dst, v)
-	dst[len(v)] = 0
+	dst := unsafe.Slice((*byte)(p), n+1)
+	if n == len(v) {
+		copy(dst, v)
+	} else {
+		escape.Into(dst, v)
+	}
+	dst[n] = 0
 	s.strs = append(s.strs, p)
 }
 

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/falco-docker/docker-plugin/internal/escape"
 )
 
 // errNone is the "no error" last error. The SDK's plugin_get_last_error glue
@@ -29,7 +31,14 @@ func (l *lastError) LastError() error {
 	return l.err
 }
 
+// SetLastError keeps err for plugin_get_last_error. Falco prints last errors
+// in its own log; they can quote text the plugin does not control (a
+// daemon's error body, a panic value), so control characters are escaped
+// here once for all (package escape).
 func (l *lastError) SetLastError(err error) {
+	if err != nil && escape.Needed(err.Error()) {
+		err = errors.New(escape.String(err.Error()))
+	}
 	l.mu.Lock()
 	l.err = err
 	l.mu.Unlock()
@@ -45,11 +54,11 @@ var panicCount atomic.Uint64
 // bounded buffer in Falco).
 func panicError(entry string, r any) error {
 	panicCount.Add(1)
-	stack := string(debug.Stack())
-	logger.Errorf("contained a panic in %s: %v\n%s", entry, r, indent(stack))
+	logger.Errorf("contained a panic in %s: %v", entry, r)
+	// One log line per stack line: the logger keeps every message on one
+	// line (it escapes newlines), and a stack is read line by line.
+	for _, line := range strings.Split(strings.TrimRight(string(debug.Stack()), "\n"), "\n") {
+		logger.Errorf("    %s", strings.ReplaceAll(line, "\t", "    "))
+	}
 	return fmt.Errorf("%s: internal error (Go panic contained, please report): %v", entry, r)
-}
-
-func indent(s string) string {
-	return "    " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n    ")
 }

@@ -163,7 +163,7 @@ func (p *pluginState) Extract(req sdk.ExtractRequest, evt sdk.EventReader) (err 
 	if err != nil {
 		return err
 	}
-	p.sink.begin(&p.arena, uint32(r.req.ftype))
+	p.sink.begin(&p.arena, uint32(r.req.ftype), e.Plain())
 	var arg string
 	if r.req.arg_present != 0 {
 		arg = ptr.GoString(unsafe.Pointer(r.req.arg_key))

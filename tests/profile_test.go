@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -56,6 +57,82 @@ func TestPprofOption(t *testing.T) {
 	}
 	plug.Destroy(s2)
 	for _, bad := range []string{"0.0.0.0:6060", ":6060", "192.0.2.1:6060", "example.com:80"} {
+		s, rc := plug.Init(fmt.Sprintf(`{"pprofAddr":%q}`, bad))
+		msg := plug.LastError(s)
+		plug.Destroy(s)
+		if rc != harness.Failure || !strings.Contains(msg, "pprofAddr") {
+			t.Errorf("pprofAddr %q: rc=%d %q, want refusal", bad, rc, msg)
+		}
+	}
+}
+
+// TestPprofHardening: the profiler is unauthenticated, so it exposes as
+// little as it can. /debug/pprof/cmdline (Falco's argv, which can carry
+// secrets given with -o) is not served; profile and trace durations are
+// capped (a trace?seconds=N without cap held a CPU-heavy trace for as long
+// as anyone on the host asked); and a unix socket, readable by its owner
+// only, can replace the loopback port, which every local user can reach.
+func TestPprofHardening(t *testing.T) {
+	needDocker(t)
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	initOK(t, fmt.Sprintf(`{"pprofAddr":%q}`, addr))
+	c := &http.Client{Timeout: 10 * time.Second}
+	get := func(path string) (int, string) {
+		t.Helper()
+		resp, err := c.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get("/debug/pprof/cmdline"); code == 200 {
+		t.Errorf("/debug/pprof/cmdline served the host's argv: %.200q", body)
+	}
+	if code, body := get("/debug/pprof/"); code != 200 || strings.Contains(body, "cmdline") {
+		t.Errorf("index: %d, lists cmdline: %v", code, strings.Contains(body, "cmdline"))
+	}
+	for _, path := range []string{"/debug/pprof/profile?seconds=3600", "/debug/pprof/trace?seconds=100000", "/debug/pprof/heap?seconds=86400", "/debug/pprof/profile?seconds=x"} {
+		start := time.Now()
+		code, body := get(path)
+		if code != http.StatusBadRequest || !strings.Contains(body, "seconds") || time.Since(start) > 5*time.Second {
+			t.Errorf("%s: %d after %s: %.200q; want a prompt 400", path, code, time.Since(start).Round(time.Millisecond), body)
+		}
+	}
+	if code, _ := get("/debug/pprof/profile?seconds=1"); code != 200 {
+		t.Errorf("a 1 s CPU profile: %d", code)
+	}
+
+	// The unix socket: owner-only, gone at destroy.
+	dir, err := os.MkdirTemp("", "pp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	sock := filepath.Join(dir, "pprof.sock")
+	su, rc := plug.Init(fmt.Sprintf(`{"pprofAddr":"unix://%s"}`, sock))
+	if rc != harness.Success {
+		t.Fatalf("init with a unix socket: %s", plug.LastError(su))
+	}
+	st, err := os.Stat(sock)
+	if err != nil || st.Mode()&os.ModeSocket == 0 || st.Mode().Perm() != 0o600 {
+		t.Errorf("pprof socket %s: %v, mode %v; want a socket of mode 0600", sock, err, st.Mode())
+	}
+	uc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", sock)
+	}}}
+	if resp, err := uc.Get("http://pprof/debug/pprof/goroutine?debug=1"); err != nil || resp.StatusCode != 200 {
+		t.Errorf("pprof over the unix socket: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	plug.Destroy(su)
+	if _, err := os.Lstat(sock); err == nil {
+		t.Errorf("the pprof socket is left behind after plugin_destroy")
+	}
+	for _, bad := range []string{"unix://relative.sock", "unix://", "unix:///" + strings.Repeat("d", 200) + "/p.sock"} {
 		s, rc := plug.Init(fmt.Sprintf(`{"pprofAddr":%q}`, bad))
 		msg := plug.LastError(s)
 		plug.Destroy(s)

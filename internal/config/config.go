@@ -40,6 +40,10 @@ type Config struct {
 	// backoff between live reconnection attempts.
 	ReconnectMinMs int
 	ReconnectMaxMs int
+	// StallTimeoutMs is how long the live stream may go without a complete
+	// message before the daemon is considered stalled (trickling, or
+	// silent and not answering a ping).
+	StallTimeoutMs int
 	// FailFast makes plugin_open fail when the daemon is unreachable,
 	// instead of succeeding and retrying in the background.
 	FailFast bool
@@ -139,6 +143,12 @@ var options = []option{
 		},
 	},
 	{
+		key: "stallTimeoutMs", title: "Stalled daemon timeout (ms)", kind: kindInt, def: 30000, min: 100, max: 3600000,
+		desc:     "Live mode: how long the event stream may go without a complete message before the plugin checks the daemon. A message that has started arriving must complete within it (a daemon that trickles bytes or stops mid-message is disconnected); after that long in silence the daemon is pinged, and no answer within it (but at least 2 s and at most 10 s) means it stalled. Either way the plugin reconnects, and counts it (metric daemon_stalls).",
+		examples: []any{30000, 120000},
+		set:      func(c *Config, v any) { c.StallTimeoutMs = v.(int) },
+	},
+	{
 		key: "failFast", title: "Fail fast", kind: kindBool, def: false,
 		desc:     "When true, plugin_open fails if the Docker daemon cannot be reached. When false (default), open succeeds for a well-formed endpoint and the plugin keeps reconnecting in the background (Falco often starts before the daemon).",
 		examples: []any{false, true},
@@ -158,12 +168,15 @@ var options = []option{
 	},
 	{
 		key: "pprofAddr", title: "pprof listen address", kind: kindString, def: "",
-		desc:     "When set, serves net/http/pprof from the plugin's own Go runtime on this loopback address (host:port; 127.0.0.1 or [::1] only), so the plugin can be profiled while Falco runs it. Empty (default) disables it.",
-		examples: []any{"", "127.0.0.1:6061"},
+		desc:     "When set, serves net/http/pprof from the plugin's own Go runtime, so the plugin can be profiled while Falco runs it: on a unix socket (unix:///abs/path.sock, created mode 0600: its owner only) or a loopback address (host:port; 127.0.0.1 or [::1] only: any local user can connect). Unauthenticated either way; /debug/pprof/cmdline is not served and durations are capped at 60 s. Empty (default) disables it.",
+		examples: []any{"", "unix:///run/falco/docker-pprof.sock", "127.0.0.1:6061"},
 		set:      func(c *Config, v any) { c.PprofAddr = v.(string) },
 		check: func(c *Config) error {
 			if c.PprofAddr == "" {
 				return nil
+			}
+			if path, ok := strings.CutPrefix(c.PprofAddr, "unix://"); ok {
+				return CheckSocketPath(path)
 			}
 			return CheckLoopbackAddr(c.PprofAddr)
 		},
@@ -325,6 +338,23 @@ func decodeFilters(raw json.RawMessage) (map[string][]string, error) {
 		out[k] = vals
 	}
 	return out, nil
+}
+
+// MaxSocketPath is the longest unix socket path (sun_path holds 108 bytes,
+// the terminating NUL included).
+const MaxSocketPath = 107
+
+// CheckSocketPath accepts an absolute path that fits a unix socket address.
+func CheckSocketPath(path string) error {
+	switch {
+	case !strings.HasPrefix(path, "/"):
+		return fmt.Errorf("unix socket path %s must be absolute (unix:///run/falco/docker-pprof.sock)", quote(path))
+	case len(path) > MaxSocketPath:
+		return fmt.Errorf("unix socket path of %d bytes is longer than the %d a socket address holds", len(path), MaxSocketPath)
+	case strings.ContainsRune(path, 0):
+		return fmt.Errorf("unix socket path %s contains a NUL byte", quote(path))
+	}
+	return nil
 }
 
 // CheckLoopbackAddr accepts host:port where host is a loopback IP address or

@@ -26,6 +26,7 @@ var documented = []struct {
 	{"queueSize", "QueueSize", "integer", 4096, 16, 1048576},
 	{"reconnectMinMs", "ReconnectMinMs", "integer", 100, 1, 600000},
 	{"reconnectMaxMs", "ReconnectMaxMs", "integer", 30000, 1, 3600000},
+	{"stallTimeoutMs", "StallTimeoutMs", "integer", 30000, 100, 3600000},
 	{"failFast", "FailFast", "boolean", false, 0, 0},
 	{"allowInsecureTcp", "AllowInsecureTCP", "boolean", false, 0, 0},
 	{"filters", "Filters", "object", map[string][]string{}, 0, 0},
@@ -135,9 +136,9 @@ func TestParseAccepted(t *testing.T) {
 		in   string
 		want func(c *Config) // applied to Default()
 	}{
-		{"all keys", `{"batchSize":512,"maxEventSize":262144,"waitMs":20,"queueSize":65536,"reconnectMinMs":500,"reconnectMaxMs":5000,"failFast":true,"allowInsecureTcp":true,"filters":{"type":["container","image"],"label":["env=prod"]},"pprofAddr":"127.0.0.1:6061","logLevel":"debug"}`,
+		{"all keys", `{"batchSize":512,"maxEventSize":262144,"waitMs":20,"queueSize":65536,"reconnectMinMs":500,"reconnectMaxMs":5000,"stallTimeoutMs":60000,"failFast":true,"allowInsecureTcp":true,"filters":{"type":["container","image"],"label":["env=prod"]},"pprofAddr":"127.0.0.1:6061","logLevel":"debug"}`,
 			func(c *Config) {
-				*c = Config{BatchSize: 512, MaxEventSize: 262144, WaitMs: 20, QueueSize: 65536, ReconnectMinMs: 500, ReconnectMaxMs: 5000,
+				*c = Config{BatchSize: 512, MaxEventSize: 262144, WaitMs: 20, QueueSize: 65536, ReconnectMinMs: 500, ReconnectMaxMs: 5000, StallTimeoutMs: 60000,
 					FailFast: true, AllowInsecureTCP: true, Filters: map[string][]string{"type": {"container", "image"}, "label": {"env=prod"}},
 					PprofAddr: "127.0.0.1:6061", LogLevel: "debug"}
 			}},
@@ -160,6 +161,7 @@ func TestParseAccepted(t *testing.T) {
 		{"pprof localhost", `{"pprofAddr":"localhost:6061"}`, func(c *Config) { c.PprofAddr = "localhost:6061" }},
 		{"pprof 127/8", `{"pprofAddr":"127.1.2.3:80"}`, func(c *Config) { c.PprofAddr = "127.1.2.3:80" }},
 		{"pprof port 0", `{"pprofAddr":"127.0.0.1:0"}`, func(c *Config) { c.PprofAddr = "127.0.0.1:0" }},
+		{"pprof unix socket", `{"pprofAddr":"unix:///run/falco/pprof.sock"}`, func(c *Config) { c.PprofAddr = "unix:///run/falco/pprof.sock" }},
 	}
 	for _, level := range []string{"error", "warning", "info", "debug"} {
 		cases = append(cases, struct {
@@ -258,6 +260,10 @@ func TestParseRejected(t *testing.T) {
 		{`{"pprofAddr":"example.com:6061"}`, []string{`"pprofAddr"`, "not a loopback address"}},
 		{`{"pprofAddr":"localhost.example.com:6061"}`, []string{`"pprofAddr"`, "not a loopback address"}},
 		{`{"pprofAddr":"127.0.0.1"}`, []string{`"pprofAddr"`, "not host:port"}},
+		{`{"pprofAddr":"unix://pprof.sock"}`, []string{`"pprofAddr"`, "must be absolute"}},
+		{`{"pprofAddr":"unix://"}`, []string{`"pprofAddr"`, "must be absolute"}},
+		{`{"pprofAddr":"unix:///` + strings.Repeat("d", 120) + `"}`, []string{`"pprofAddr"`, "longer than the 107"}},
+		{`{"pprofAddr":"unix:///a\u0000b"}`, []string{`"pprofAddr"`, "NUL"}},
 		{`{"pprofAddr":"::1:6061"}`, []string{`"pprofAddr"`, "not host:port"}},
 		{`{"pprofAddr":"127.0.0.1:"}`, []string{`"pprofAddr"`, "no port"}},
 		{`{"pprofAddr":"127.0.0.1:http"}`, []string{`"pprofAddr"`, "numeric"}},
@@ -454,7 +460,7 @@ func TestConfigFieldsHaveOptions(t *testing.T) {
 func TestOptionsSetTheirField(t *testing.T) {
 	values := map[string]string{
 		"batchSize": "7", "maxEventSize": "2048", "waitMs": "0", "queueSize": "17",
-		"reconnectMinMs": "2", "reconnectMaxMs": "99999", "failFast": "true", "allowInsecureTcp": "true",
+		"reconnectMinMs": "2", "reconnectMaxMs": "99999", "stallTimeoutMs": "250", "failFast": "true", "allowInsecureTcp": "true",
 		"filters": `{"event":["die"]}`, "pprofAddr": `"127.0.0.1:1"`, "logLevel": `"debug"`,
 	}
 	def := Default()

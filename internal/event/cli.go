@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/falco-docker/docker-plugin/internal/escape"
 )
 
 // cliTimeLayout is the Docker CLI's jsonmessage.RFC3339NanoFixed: always
@@ -16,7 +18,10 @@ const cliTimeLayout = "2006-01-02T15:04:05.000000000Z07:00"
 //	2022-02-08T10:58:56.370816183+01:00 container create e327f1fa52a9... (image=alpine, name=confident_kirch)
 //
 // Time is in the process's local zone, as the CLI prints it; attributes are
-// sorted by key. fallbackTS (ns) is used when the message has no time. scratch
+// sorted by key. Unlike the CLI, every string from the message is escaped
+// (package escape: control characters, DEL and C1 controls become \n, \xHH,
+// \u00HH...): labels and exec commands are controlled by whoever runs
+// containers, and must not end the line, drive a terminal or hold a NUL. fallbackTS (ns) is used when the message has no time. scratch
 // is reused for sorting attributes and returned for the next call.
 func (e *Event) AppendCLI(dst []byte, fallbackTS uint64, scratch []Attr) ([]byte, []Attr) {
 	ns, ok := e.TimeNano()
@@ -27,12 +32,16 @@ func (e *Event) AppendCLI(dst []byte, fallbackTS uint64, scratch []Attr) ([]byte
 	if !e.valid {
 		return append(dst, " <malformed event>"...), scratch
 	}
+	str := escape.Append
+	if e.plain {
+		str = appendString
+	}
 	dst = append(dst, ' ')
-	dst = append(dst, e.typ.S...)
+	dst = str(dst, e.typ.S)
 	dst = append(dst, ' ')
-	dst = append(dst, e.action.S...)
+	dst = str(dst, e.action.S)
 	dst = append(dst, ' ')
-	dst = append(dst, e.actorID.S...)
+	dst = str(dst, e.actorID.S)
 	if len(e.attrs) > 0 {
 		scratch = append(scratch[:0], e.attrs...)
 		slices.SortStableFunc(scratch, func(a, b Attr) int { return strings.Compare(a.Key, b.Key) })
@@ -41,14 +50,16 @@ func (e *Event) AppendCLI(dst []byte, fallbackTS uint64, scratch []Attr) ([]byte
 			if i > 0 {
 				dst = append(dst, ", "...)
 			}
-			dst = append(dst, a.Key...)
+			dst = str(dst, a.Key)
 			dst = append(dst, '=')
-			dst = append(dst, a.Value...)
+			dst = str(dst, a.Value)
 		}
 		dst = append(dst, ')')
 	}
 	return dst, scratch
 }
+
+func appendString(dst []byte, s string) []byte { return append(dst, s...) }
 
 // Probe is the source side's cheap look at a message: whether it is a JSON
 // object (valid) and its timestamp in nanoseconds (timeNano, else time * 1e9;

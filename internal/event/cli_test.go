@@ -1,6 +1,7 @@
 package event
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -133,4 +134,77 @@ func TestAppendCLIBuffers(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { dst, scratch = e.AppendCLI(dst[:0], 0, scratch) }); n != 0 {
 		t.Errorf("AppendCLI allocates %v times per call", n)
 	}
+}
+
+// TestAppendCLIEscapesControlCharacters: whoever sets a label or runs
+// docker exec controls bytes of the line; none of them may end the line
+// (a forged second event line), drive a terminal (ESC) or cut the C string
+// Falco copies it into (NUL). See package escape for the exact rules.
+func TestAppendCLIEscapesControlCharacters(t *testing.T) {
+	forged := "\n2024-05-01T10:58:56.000000000Z container start ffff (name=innocent)"
+	cases := []struct {
+		name, in, want string
+	}{
+		{"label value with a newline and a forged line",
+			`{"Type":"container","Action":"start","Actor":{"ID":"c","Attributes":{"image":"img","evil":"x` + jsonEscape(forged) + `","name":"n"}},"timeNano":1714561136000000000}`,
+			`2024-05-01T10:58:56.000000000Z container start c (evil=x\n2024-05-01T10:58:56.000000000Z container start ffff (name=innocent), image=img, name=n)`},
+		{"exec command with a newline and a forged alert",
+			`{"Type":"container","Action":"exec_create: sh -c id\n12:00:00.000000000: Notice fake alert","Actor":{"ID":"c"},"timeNano":1714561136000000000}`,
+			`2024-05-01T10:58:56.000000000Z container exec_create: sh -c id\n12:00:00.000000000: Notice fake alert c`},
+		{"ESC sequences and DEL",
+			`{"Type":"container","Action":"start","Actor":{"ID":"c","Attributes":{"name":"\u001b[2J\u001b]0;title\u0007\u007f"}},"timeNano":1714561136000000000}`,
+			`2024-05-01T10:58:56.000000000Z container start c (name=\x1b[2J\x1b]0;title\x07\x7f)`},
+		{"NUL does not hide what follows",
+			`{"Type":"container","Action":"start","Actor":{"ID":"c","Attributes":{"a":"x\u0000y","image":"alpine","name":"web"}},"timeNano":1714561136000000000}`,
+			`2024-05-01T10:58:56.000000000Z container start c (a=x\x00y, image=alpine, name=web)`},
+		{"keys, type and actor id too",
+			`{"Type":"con\ttainer","Action":"start","Actor":{"ID":"c\r","Attributes":{"k\u0085ey":"v"}},"timeNano":1714561136000000000}`,
+			`2024-05-01T10:58:56.000000000Z con\ttainer start c\r (k\u0085ey=v)`},
+	}
+	inZone(t, time.UTC, func() {
+		var e Event
+		for _, tc := range cases {
+			e.Parse([]byte(tc.in))
+			if !e.Valid() {
+				t.Fatalf("%s: test message is not valid JSON: %s", tc.name, tc.in)
+			}
+			got, _ := e.AppendCLI(nil, 0, nil)
+			if string(got) != tc.want {
+				t.Errorf("%s:\n got %q\nwant %q", tc.name, got, tc.want)
+			}
+			for i, c := range got {
+				if c < 0x20 || c == 0x7f {
+					t.Errorf("%s: control byte %#x at %d of %q", tc.name, c, i, got)
+					break
+				}
+			}
+		}
+	})
+	// Plain tells the clean messages from the others.
+	for in, want := range map[string]bool{
+		`{"Type":"container","Actor":{"Attributes":{"name":"é中 ©\u00a0"}}}`: false, // an escape sequence: decided conservatively
+		`{"Type":"container","Actor":{"Attributes":{"name":"é中 © "}}}`:      true,
+		"{\"Type\":\"c\x7f\"}":       false,
+		"{\"Type\":\"c\u0085\"}":     false,
+		"{\"Type\":\"c\u00a0\xc2\"}": true,
+	} {
+		var e Event
+		e.Parse([]byte(in))
+		if e.Plain() != want {
+			t.Errorf("Plain() = %v for %q", e.Plain(), in)
+		}
+	}
+	// Escaping needs no allocation either.
+	e := Event{}
+	e.Parse([]byte(cases[0].in))
+	dst, scratch := make([]byte, 0, 1024), make([]Attr, 0, 8)
+	if n := testing.AllocsPerRun(100, func() { dst, scratch = e.AppendCLI(dst[:0], 0, scratch) }); n != 0 {
+		t.Errorf("AppendCLI with escapes allocates %v times per call", n)
+	}
+}
+
+// jsonEscape writes s as the inside of a JSON string.
+func jsonEscape(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b[1 : len(b)-1])
 }

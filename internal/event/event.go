@@ -16,6 +16,7 @@
 package event
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -40,6 +41,7 @@ type Event struct {
 	buf []byte // private copy of the message: every string below aliases it
 
 	valid bool // the message is a JSON object
+	plain bool // no string of it holds a byte package escape rewrites (see Plain)
 
 	status, id, from Str // deprecated top-level fields, as sent
 	typ, action      Str
@@ -61,20 +63,32 @@ type Event struct {
 
 // Parse replaces e's content with the message in data. data is copied, so
 // the caller may reuse it at once. Parse never fails: a message that is not
-// a JSON object yields an Event with Valid() false and no values, and values
-// of the wrong JSON type are treated as absent.
+// a JSON object (or nests deeper than maxDepth, 512 levels; Docker's events
+// nest 3) yields an Event with Valid() false and no values, and values of
+// the wrong JSON type are treated as absent.
 func (e *Event) Parse(data []byte) {
 	e.buf = append(e.buf[:0], data...)
 	e.reset()
 	if len(e.buf) == 0 {
 		return
 	}
+	// The bounded scanner decides validity before gjson sees the bytes:
+	// gjson's validator recurses once per nesting level, and a payload
+	// nested millions deep (Falco replays .scap payloads that never went
+	// through next_batch) would end in Go's fatal, unrecoverable stack
+	// overflow. scanTop refuses nesting beyond maxDepth, so gjson's walk
+	// below only ever sees bounded input. It is also the same check the
+	// source applies (Probe), so both sides agree on what is an event.
+	if _, _, valid := scanTop(e.buf); !valid {
+		return
+	}
 	js := unsafe.String(unsafe.SliceData(e.buf), len(e.buf))
 	root := gjson.Parse(js)
-	if !root.IsObject() || !gjson.Valid(js) {
+	if !root.IsObject() {
 		return
 	}
 	e.valid = true
+	e.plain = plainText(e.buf)
 	root.ForEach(func(k, v gjson.Result) bool {
 		e.top(k.Str, v)
 		return true
@@ -83,7 +97,7 @@ func (e *Event) Parse(data []byte) {
 }
 
 func (e *Event) reset() {
-	e.valid = false
+	e.valid, e.plain = false, false
 	e.status, e.id, e.from = Str{}, Str{}, Str{}
 	e.typ, e.action, e.scope, e.actorID = Str{}, Str{}, Str{}, Str{}
 	e.attrs = e.attrs[:0]
@@ -170,6 +184,32 @@ func integer(v gjson.Result) (int64, bool) {
 
 // Valid reports whether the message is a JSON object.
 func (e *Event) Valid() bool { return e.valid }
+
+// Plain reports that no string the event yields (values, keys, and the
+// strings derived from them) holds a byte package escape rewrites, so that
+// outputs can skip escaping altogether. Decided once per message.
+func (e *Event) Plain() bool { return e.plain }
+
+// plainText reports that the strings of a valid JSON message cannot hold a
+// control character: raw bytes below 0x20 are not allowed in JSON strings,
+// so one can only come from an escape sequence (a backslash), a raw DEL or
+// a raw UTF-8 C1 control (C2 80..C2 9F). Three vectorised byte searches
+// over the message cost less than scanning each value an output takes.
+func plainText(b []byte) bool {
+	if bytes.IndexByte(b, '\\') >= 0 || bytes.IndexByte(b, 0x7f) >= 0 {
+		return false
+	}
+	for i := 0; ; {
+		j := bytes.IndexByte(b[i:], 0xc2)
+		if j < 0 {
+			return true
+		}
+		i += j + 1
+		if i < len(b) && b[i] >= 0x80 && b[i] <= 0x9f {
+			return false
+		}
+	}
+}
 
 // Raw returns the message bytes as received (valid until the next Parse).
 func (e *Event) Raw() []byte { return e.buf }

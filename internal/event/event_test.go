@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -291,6 +292,7 @@ func TestTimeNano(t *testing.T) {
 func TestParseHostile(t *testing.T) {
 	big := strings.Repeat("x", 100<<10)
 	deep := strings.Repeat("[", 100000) + strings.Repeat("]", 100000)
+	shallow := strings.Repeat("[", maxDepth-3) + strings.Repeat("]", maxDepth-3)
 	cases := []struct {
 		name  string
 		in    string
@@ -348,12 +350,11 @@ func TestParseHostile(t *testing.T) {
 				t.Errorf("big key not found")
 			}
 		}},
-		{"deeply nested arrays beside the fields", `{"Type":"container","x":` + deep + `,"Action":"die","Actor":{"ID":"c"}}`, true, func(t *testing.T, e *Event) {
-			if e.Type() != s("container") || e.Action() != s("die") || e.ActorID() != s("c") {
-				t.Errorf("type %+v action %+v actor %+v", e.Type(), e.Action(), e.ActorID())
-			}
-		}},
-		{"deeply nested arrays as an attribute", `{"Type":"container","Actor":{"Attributes":{"x":` + deep + `,"name":"n"}}}`, true, func(t *testing.T, e *Event) {
+		// Nesting beyond maxDepth is refused before any recursive walk
+		// (TestParseDeepNestingIsBounded), as next_batch refuses it.
+		{"deeply nested arrays beside the fields", `{"Type":"container","x":` + deep + `,"Action":"die","Actor":{"ID":"c"}}`, false, nil},
+		{"deeply nested arrays as an attribute", `{"Type":"container","Actor":{"Attributes":{"x":` + deep + `,"name":"n"}}}`, false, nil},
+		{"nested arrays within the bound as an attribute", `{"Type":"container","Actor":{"Attributes":{"x":` + shallow + `,"name":"n"}}}`, true, func(t *testing.T, e *Event) {
 			if !reflect.DeepEqual(e.Attrs(), []Attr{{"name", "n"}}) {
 				t.Errorf("attrs %v", e.Attrs())
 			}
@@ -506,5 +507,39 @@ func TestParseAllocs(t *testing.T) {
 		if n := testing.AllocsPerRun(100, func() { e.Parse(data) }); n != 0 {
 			t.Errorf("Parse allocates %v times per call on %.80s", n, msg)
 		}
+	}
+}
+
+// TestParseDeepNestingIsBounded: a payload nested millions deep (a .scap
+// replayed by Falco carries payloads that never went through next_batch's
+// checks) must not reach a recursive walk. Go's stack overflow is a fatal
+// error that no recover contains: it would kill Falco. The test lowers the
+// maximum stack so that an unbounded recursion fails fast and for sure.
+func TestParseDeepNestingIsBounded(t *testing.T) {
+	defer debug.SetMaxStack(debug.SetMaxStack(8 << 20))
+	const depth = 4 << 20
+	for name, in := range map[string]string{
+		"arrays":             `{"Type":"container","x":` + strings.Repeat("[", depth) + strings.Repeat("]", depth) + `}`,
+		"objects":            `{"Type":"container","x":` + strings.Repeat(`{"a":`, depth) + "1" + strings.Repeat("}", depth) + `}`,
+		"unterminated":       `{"Type":"container","Actor":{"Attributes":` + strings.Repeat("[", depth),
+		"top level":          strings.Repeat("[", depth) + strings.Repeat("]", depth),
+		"inside the Actor":   `{"Type":"container","Actor":{"ID":"c","Attributes":{"x":` + strings.Repeat("[", depth) + strings.Repeat("]", depth) + `}}}`,
+		"after valid fields": `{"Type":"container","Action":"die","Actor":{"ID":"c"},"z":` + strings.Repeat("[", depth) + strings.Repeat("]", depth) + `}`,
+	} {
+		var e Event
+		e.Parse([]byte(in))
+		if e.Valid() || e.Type().OK || e.ActorID().OK {
+			t.Errorf("%s: a payload nested %d deep is accepted (valid %v, type %+v)", name, depth, e.Valid(), e.Type())
+		}
+		if line, _ := e.AppendCLI(nil, 1, nil); !strings.HasSuffix(string(line), "<malformed event>") {
+			t.Errorf("%s: CLI line %.80q", name, line)
+		}
+	}
+	// Within the bound, nesting beside the fields is fine.
+	ok := `{"Type":"container","x":` + strings.Repeat("[", maxDepth-1) + strings.Repeat("]", maxDepth-1) + `,"Action":"die"}`
+	var e Event
+	e.Parse([]byte(ok))
+	if !e.Valid() || e.Action() != s("die") {
+		t.Errorf("nesting within maxDepth: valid %v action %+v", e.Valid(), e.Action())
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/falco-docker/docker-plugin/internal/escape"
 )
 
 // refMessage mirrors the Engine API's events.Message (moby
@@ -119,7 +121,8 @@ func refCLI(m refMessage) string {
 	} else if m.Time != 0 {
 		b.WriteString(time.Unix(m.Time, 0).Format("2006-01-02T15:04:05.000000000Z07:00") + " ")
 	}
-	b.WriteString(m.Type + " " + m.Action + " " + m.Actor.ID)
+	// The plugin differs from the CLI in one way only: strings are escaped.
+	b.WriteString(escape.String(m.Type) + " " + escape.String(m.Action) + " " + escape.String(m.Actor.ID))
 	if len(m.Actor.Attributes) > 0 {
 		var keys, attrs []string
 		for k := range m.Actor.Attributes {
@@ -127,7 +130,7 @@ func refCLI(m refMessage) string {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			attrs = append(attrs, k+"="+m.Actor.Attributes[k])
+			attrs = append(attrs, escape.String(k)+"="+escape.String(m.Actor.Attributes[k]))
 		}
 		b.WriteString(" (" + strings.Join(attrs, ", ") + ")")
 	}

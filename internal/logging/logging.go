@@ -2,6 +2,13 @@
 // stderr, prefixed with the "docker" component and the level, filtered by the
 // logLevel init option. Quiet by default (warnings and errors only):
 // reconnects, drops and skipped input are warnings, so operators see them.
+//
+// Messages quote text the plugin does not control (daemon error bodies,
+// endpoints, panic values): the logger escapes control characters in every
+// message (package escape), so one message is always exactly one line and
+// no quoted text can forge a "[docker]" line or drive a terminal. Recurring
+// conditions go through Repeats, so that a hostile input cannot turn into
+// a log flood.
 package logging
 
 import (
@@ -11,6 +18,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/falco-docker/docker-plugin/internal/escape"
 )
 
 // Level orders severities: lower is more severe.
@@ -71,7 +80,7 @@ func (l *Logger) logf(level Level, format string, args ...any) {
 	if !l.Enabled(level) {
 		return
 	}
-	msg := fmt.Sprintf(format, args...)
+	msg := escape.String(fmt.Sprintf(format, args...))
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	fmt.Fprintf(l.w, "%s [docker] %s: %s\n", l.now().Format(time.RFC3339), level, msg)

@@ -28,6 +28,10 @@ type Counters struct {
 	Reconnects atomic.Uint64
 	// ConnectErrors counts failed live connection attempts and stream errors.
 	ConnectErrors atomic.Uint64
+	// Stalls counts live streams given up because the daemon stalled: no
+	// complete message within stallTimeoutMs while one was arriving, or no
+	// answer to a ping after that long in silence.
+	Stalls atomic.Uint64
 	// ExtractErrors counts plugin_extract_fields calls that failed.
 	ExtractErrors atomic.Uint64
 	// Panics counts Go panics contained at the C boundary.
@@ -45,7 +49,7 @@ type Metric struct {
 var Names = []string{
 	"events_received", "events_delivered", "events_dropped", "events_malformed",
 	"events_oversize", "events_duplicate", "reconnects", "connect_errors",
-	"extract_errors", "panics",
+	"daemon_stalls", "extract_errors", "panics",
 }
 
 // Snapshot appends the current values to dst (reused to avoid allocating).
@@ -53,7 +57,7 @@ func (c *Counters) Snapshot(dst []Metric) []Metric {
 	vals := [...]uint64{
 		c.Received.Load(), c.Delivered.Load(), c.Dropped.Load(), c.Malformed.Load(),
 		c.Oversize.Load(), c.Duplicates.Load(), c.Reconnects.Load(), c.ConnectErrors.Load(),
-		c.ExtractErrors.Load(), c.Panics.Load(),
+		c.Stalls.Load(), c.ExtractErrors.Load(), c.Panics.Load(),
 	}
 	for i, v := range vals {
 		dst = append(dst, Metric{Name: Names[i], Value: v, Monotonic: true})

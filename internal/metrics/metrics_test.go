@@ -22,6 +22,7 @@ var exported = []struct {
 	{"events_duplicate", func(c *Counters) *atomic.Uint64 { return &c.Duplicates }},
 	{"reconnects", func(c *Counters) *atomic.Uint64 { return &c.Reconnects }},
 	{"connect_errors", func(c *Counters) *atomic.Uint64 { return &c.ConnectErrors }},
+	{"daemon_stalls", func(c *Counters) *atomic.Uint64 { return &c.Stalls }},
 	{"extract_errors", func(c *Counters) *atomic.Uint64 { return &c.ExtractErrors }},
 	{"panics", func(c *Counters) *atomic.Uint64 { return &c.Panics }},
 }

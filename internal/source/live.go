@@ -22,7 +22,9 @@ import (
 	"github.com/docker/docker/api/types/versions"
 	"github.com/docker/docker/client"
 
+	"github.com/falco-docker/docker-plugin/internal/escape"
 	"github.com/falco-docker/docker-plugin/internal/event"
+	"github.com/falco-docker/docker-plugin/internal/logging"
 )
 
 // API versions the live source speaks. The version actually used is
@@ -42,13 +44,6 @@ const (
 	pingTimeout = 10 * time.Second
 	// fastOpenTimeout bounds plugin_open with failFast.
 	fastOpenTimeout = 5 * time.Second
-	// queueByteBudget bounds the bytes waiting in the queue, whatever
-	// queueSize and maxEventSize allow; beyond it events are dropped.
-	queueByteBudget = 64 << 20
-	// slotKeep is the largest buffer a queue slot keeps between uses; a
-	// larger event's buffer is released once delivered, so a burst of big
-	// events does not pin memory.
-	slotKeep = 8 << 10
 	// resumeWindow is how far before the newest event read a reconnection
 	// asks the daemon to start again (since=). Podman parses since as a
 	// float64 (about 240 ns of resolution today), and its events arrive
@@ -61,6 +56,12 @@ const (
 	// seenMax bounds the events remembered for deduplication (the Docker
 	// daemon itself keeps only its last 256 events to replay).
 	seenMax = 4096
+	// maxDaemonText bounds what the plugin quotes of text the daemon
+	// chose (error messages, status lines) in a log line or last error;
+	// the text is escaped too (package escape).
+	maxDaemonText = 512
+	// maxErrorBody is how much of a non-200 answer is read for its message.
+	maxErrorBody = 64 << 10
 )
 
 // Live is the live source: the daemon's GET /events stream, read by its
@@ -91,15 +92,17 @@ type Live struct {
 
 	// Queue, shared with the reader.
 	mu       sync.Mutex
-	slots    []slot
-	head, n  int
-	bytes    int
+	q        eventQueue
 	dropping bool   // inside a run of drops (log once per run)
 	dropRun  uint64 // events dropped in the current run
 	wake     *waiter
 
 	status    atomic.Pointer[string]
 	delivered uint64 // events handed out (Falco's thread only)
+
+	// Malformed and oversize messages are logged first in full, then as
+	// counts (a hostile daemon must not flood the log).
+	malformedLog, oversizeLog *logging.Repeats
 
 	// Reader-owned.
 	opened  time.Time
@@ -110,14 +113,10 @@ type Live struct {
 	failing bool          // the last attempt failed; clear the last error on success
 }
 
-type slot struct {
-	data []byte
-	ts   uint64
-}
-
 // LiveTarget is an endpoint resolved the way Docker's own tools resolve it.
 type LiveTarget struct {
-	// Host is the daemon URL: unix:///path or tcp://host:port.
+	// Host is the daemon URL: unix:///path or tcp://host:port (the scheme
+	// in lower case, whatever the operator wrote).
 	Host string
 	// TLS is true when DOCKER_CERT_PATH (or DOCKER_TLS_VERIFY with the
 	// default ~/.docker) supplies TLS material.
@@ -126,13 +125,23 @@ type LiveTarget struct {
 	CertPath string
 	// Verify is DOCKER_TLS_VERIFY: verify the daemon's certificate.
 	Verify bool
+	// LoopbackOnly: a tcp:// endpoint without verified TLS, accepted
+	// because it names a loopback address; the connection must really
+	// reach one (see loopbackOnly).
+	LoopbackOnly bool
+	// Warning, when set, is logged at open: the connection is not
+	// authenticated (TLS without verification, or plaintext TCP to a
+	// non-loopback address under allowInsecureTcp).
+	Warning string
 }
 
 // ResolveLive applies Docker's environment conventions to an open params
 // value: empty means DOCKER_HOST, else unix:///var/run/docker.sock.
 // Secrets (TLS keys) come only from the files the environment names. The
-// result is validated: only unix:// and tcp:// endpoints, and plaintext
-// tcp:// to a non-loopback address is refused unless allowInsecure.
+// result is validated: only unix:// and tcp:// endpoints. TLS counts as
+// secure only with verification (DOCKER_TLS_VERIFY): plaintext and
+// unverified TLS tcp:// endpoints are refused for a non-loopback address
+// unless allowInsecure, and warned about whenever verification is off.
 func ResolveLive(params string, getenv func(string) string, allowInsecure bool) (LiveTarget, error) {
 	var t LiveTarget
 	host := strings.TrimSpace(params)
@@ -145,17 +154,6 @@ func ResolveLive(params string, getenv func(string) string, allowInsecure bool) 
 		host = client.DefaultDockerHost
 		origin = "default"
 	}
-	t.Host = host
-	t.CertPath = getenv(client.EnvOverrideCertPath)
-	t.Verify = getenv(client.EnvTLSVerify) != ""
-	if t.CertPath == "" && t.Verify {
-		// The docker CLI's default when only DOCKER_TLS_VERIFY is set.
-		if home, err := os.UserHomeDir(); err == nil {
-			t.CertPath = filepath.Join(home, ".docker")
-		}
-	}
-	t.TLS = t.CertPath != ""
-
 	// Every message shows the endpoint shortened and without the user part:
 	// a URL with credentials is refused, and must not leak them doing so.
 	proto, addr, ok := strings.Cut(host, "://")
@@ -166,7 +164,29 @@ func ResolveLive(params string, getenv func(string) string, allowInsecure bool) 
 	if !ok || addr == "" {
 		return t, fmt.Errorf("docker endpoint %q (%s): expected unix:///path.sock or tcp://host:port", shown, origin)
 	}
-	switch strings.ToLower(proto) {
+	// Schemes are case-insensitive here, but not in the docker client: a
+	// "TCP://127.0.0.1:P" once passed the loopback check and then sent the
+	// events request to http://api.moby.localhost/ (through a proxy or a
+	// DNS search domain: another host's events).
+	proto = strings.ToLower(proto)
+	host = proto + "://" + addr
+	t.Host = host
+
+	t.CertPath = getenv(client.EnvOverrideCertPath)
+	t.Verify = getenv(client.EnvTLSVerify) != ""
+	if t.CertPath == "" && t.Verify {
+		// The docker CLI's default when only DOCKER_TLS_VERIFY is set. The
+		// operator asked for verified TLS: without a directory, fail
+		// rather than fall back to plaintext.
+		home := getenv("HOME")
+		if home == "" {
+			return t, fmt.Errorf("docker endpoint %s (%s): DOCKER_TLS_VERIFY is set but no certificate directory is: set DOCKER_CERT_PATH (the default, $HOME/.docker, needs HOME, which is not set)", shown, origin)
+		}
+		t.CertPath = filepath.Join(home, ".docker")
+	}
+	t.TLS = t.CertPath != ""
+
+	switch proto {
 	case "unix":
 		if !strings.HasPrefix(addr, "/") {
 			return t, fmt.Errorf("docker endpoint %q (%s): unix socket path must be absolute (unix:///var/run/docker.sock)", shown, origin)
@@ -185,8 +205,26 @@ func ResolveLive(params string, getenv func(string) string, allowInsecure bool) 
 		if u.User != nil {
 			return t, fmt.Errorf("docker endpoint %q (%s): credentials in the URL are not accepted; use TLS client certificates (DOCKER_CERT_PATH)", shown, origin)
 		}
-		if !t.TLS && !allowInsecure && !isLoopback(u.Hostname()) {
-			return t, fmt.Errorf("docker endpoint %s (%s): refusing plaintext TCP to a non-loopback address (anyone on the path could read and forge events); set DOCKER_CERT_PATH/DOCKER_TLS_VERIFY for TLS, or init config allowInsecureTcp: true", shown, origin)
+		if t.TLS && t.Verify {
+			break
+		}
+		// Plaintext, or TLS without verifying the daemon's certificate
+		// (DOCKER_CERT_PATH without DOCKER_TLS_VERIFY): anyone on the path
+		// can read and forge the stream, so loopback only, unless allowed.
+		what := "plaintext TCP"
+		if t.TLS {
+			what = "TLS without verifying the daemon's certificate (DOCKER_CERT_PATH is set, DOCKER_TLS_VERIFY is not)"
+			t.Warning = fmt.Sprintf("docker endpoint %s: %s: anyone on the path can impersonate the daemon; set DOCKER_TLS_VERIFY=1", shown, what)
+		}
+		switch {
+		case allowInsecure:
+			if !isLoopback(u.Hostname()) && !t.TLS {
+				t.Warning = fmt.Sprintf("docker endpoint %s: plaintext TCP to a non-loopback address (allowInsecureTcp): anyone on the path can read and forge events", shown)
+			}
+		case isLoopback(u.Hostname()):
+			t.LoopbackOnly = true
+		default:
+			return t, fmt.Errorf("docker endpoint %s (%s): refusing %s to a non-loopback address (anyone on the path could read and forge events); set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH for verified TLS, or init config allowInsecureTcp: true", shown, origin, what)
 		}
 	case "ssh":
 		return t, fmt.Errorf("docker endpoint %q (%s): ssh:// needs the docker CLI's connection helper, which a plugin cannot run; forward the socket (ssh -L /tmp/docker.sock:/var/run/docker.sock) and use unix:///tmp/docker.sock", shown, origin)
@@ -211,6 +249,9 @@ func (t LiveTarget) clientOpts(getenv func(string) string) []client.Opt {
 	opts := []client.Opt{client.WithHost(t.Host)}
 	if t.TLS {
 		opts = []client.Opt{tlsOpt(t), client.WithHost(t.Host)}
+	}
+	if t.LoopbackOnly {
+		opts = append(opts, withLoopbackOnly())
 	}
 	if v := getenv(client.EnvOverrideAPIVersion); v != "" {
 		opts = append(opts, client.WithVersion(v))
@@ -302,13 +343,18 @@ func OpenLive(params string, env Env, getenv func(string) string) (*Live, error)
 	if err != nil {
 		return nil, fmt.Errorf("docker endpoint %s: %w", l.endpoint, err)
 	}
+	if t.Warning != "" {
+		env.Log.Warnf("%s", t.Warning)
+	}
+	l.malformedLog = logging.NewRepeats(env.Log.Warnf, fmt.Sprintf("docker daemon %s: messages that are not JSON objects, skipped", l.endpoint), logging.DefaultEvery)
+	l.oversizeLog = logging.NewRepeats(env.Log.Warnf, fmt.Sprintf("docker daemon %s: events larger than maxEventSize %d, dropped", l.endpoint, env.Config.MaxEventSize), logging.DefaultEvery)
 	if env.Config.FailFast {
 		ctx, cancel := context.WithTimeout(context.Background(), fastOpenTimeout)
 		_, perr := cli.Ping(ctx)
 		cancel()
 		if perr != nil {
 			cli.Close()
-			return nil, fmt.Errorf("docker daemon %s is not reachable (failFast is set): %s", l.endpoint, perr)
+			return nil, fmt.Errorf("docker daemon %s is not reachable (failFast is set): %s", l.endpoint, escape.Capped(perr.Error(), maxDaemonText))
 		}
 	}
 	cli.Close()
@@ -316,7 +362,7 @@ func OpenLive(params string, env Env, getenv func(string) string) (*Live, error)
 	if l.wake, err = newWaiter(); err != nil {
 		return nil, fmt.Errorf("live source: %w", err)
 	}
-	l.slots = make([]slot, env.Config.QueueSize)
+	l.q = newEventQueue(env.Config.QueueSize)
 	l.rbuf = bufio.NewReaderSize(nil, max(64<<10, env.Config.MaxEventSize+2))
 	l.setStatus("connecting to " + l.endpoint)
 	l.ctx, l.cancel = context.WithCancel(context.Background())
@@ -337,6 +383,8 @@ func (l *Live) run() {
 	connections := 0
 	for {
 		connected, err := l.stream(connections)
+		l.malformedLog.Flush()
+		l.oversizeLog.Flush()
 		if l.ctx.Err() != nil {
 			return
 		}
@@ -351,7 +399,9 @@ func (l *Live) run() {
 		if backoff < maxB {
 			backoff = min(backoff*2, maxB)
 		}
-		msg := fmt.Sprintf("docker daemon %s: %v; reconnecting in %s", l.endpoint, err, delay.Round(time.Millisecond))
+		// The reason may quote the daemon (an error body, a status line):
+		// escaped and capped, it can neither forge log lines nor be huge.
+		msg := fmt.Sprintf("docker daemon %s: %s; reconnecting in %s", l.endpoint, escape.Capped(err.Error(), 2*maxDaemonText), delay.Round(time.Millisecond))
 		l.setStatus("disconnected: " + msg)
 		l.env.Log.Warnf("%s", msg)
 		l.failing = true
@@ -405,8 +455,10 @@ func (l *Live) stream(previous int) (connected bool, err error) {
 	// often starts before the daemon).
 	q.Set("since", formatSince(since))
 
-	u := l.eventsURL(cli.DaemonHost(), version, "/events", q)
-	req, err := http.NewRequestWithContext(l.ctx, http.MethodGet, u, nil)
+	u := l.apiURL(cli.DaemonHost(), version, "/events", q)
+	sctx, stop := context.WithCancelCause(l.ctx) // the watchdog ends a stalled stream
+	defer stop(nil)
+	req, err := http.NewRequestWithContext(sctx, http.MethodGet, u, nil)
 	if err != nil {
 		return false, fmt.Errorf("events request: %w", err)
 	}
@@ -430,7 +482,7 @@ func (l *Live) stream(previous int) (connected bool, err error) {
 		l.env.SetLastError(nil)
 	}
 	l.failing = false
-	return true, l.read(resp.Body)
+	return true, l.readWatched(sctx, stop, cli, resp.Body)
 }
 
 // negotiate picks the API version: DOCKER_API_VERSION when set (the
@@ -459,7 +511,7 @@ type pingResult struct {
 // whether it is Podman (the docker client's Ping does not expose Podman's
 // header).
 func (l *Live) ping(ctx context.Context, cli *client.Client) (pingResult, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, l.eventsURL(cli.DaemonHost(), "", "/_ping", nil), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, l.apiURL(cli.DaemonHost(), "", "/_ping", nil), nil)
 	if err != nil {
 		return pingResult{}, err
 	}
@@ -469,15 +521,17 @@ func (l *Live) ping(ctx context.Context, cli *client.Client) (pingResult, error)
 		return pingResult{}, err
 	}
 	defer resp.Body.Close()
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
 	if resp.StatusCode != http.StatusOK {
-		return pingResult{}, errors.New(resp.Status)
+		// The reason as the daemon (or a TLS server answering plain
+		// HTTP) gave it, escaped and capped.
+		return pingResult{}, errors.New(daemonError(resp))
 	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
 	return pingResult{apiVersion: resp.Header.Get("Api-Version"), podman: resp.Header.Get("Libpod-Api-Version")}, nil
 }
 
-// eventsURL is the URL of path (under /v<version> unless version is "").
-func (l *Live) eventsURL(daemonHost, version, path string, q url.Values) string {
+// apiURL is the URL of path (under /v<version> unless version is "").
+func (l *Live) apiURL(daemonHost, version, path string, q url.Values) string {
 	if version != "" {
 		path = "/v" + version + path
 	}
@@ -496,17 +550,26 @@ func (l *Live) eventsURL(daemonHost, version, path string, q url.Values) string 
 	return u.String()
 }
 
-// daemonError renders a non-200 answer: the daemon's {"message": ...} when
-// it sent one, else the status.
+// daemonError renders a non-200 answer: the status and the daemon's
+// {"message": ...}, or the first line of a text body (a TLS server asked in
+// plain HTTP answers "Client sent an HTTP request to an HTTPS server."). All
+// of it is the daemon's words: escaped and capped (maxDaemonText).
 func daemonError(resp *http.Response) string {
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	status := escape.Capped(resp.Status, 64)
 	var m struct {
 		Message string `json:"message"`
 	}
 	if json.Unmarshal(body, &m) == nil && m.Message != "" {
-		return fmt.Sprintf("%s: %s", resp.Status, m.Message)
+		return fmt.Sprintf("%s: %s", status, escape.Capped(m.Message, maxDaemonText))
 	}
-	return resp.Status
+	if ct := resp.Header.Get("Content-Type"); strings.HasPrefix(ct, "text/plain") || ct == "" {
+		line, _, _ := strings.Cut(strings.TrimSpace(string(body)), "\n")
+		if line = strings.TrimSpace(line); line != "" {
+			return fmt.Sprintf("%s: %s", status, escape.Capped(line, maxDaemonText))
+		}
+	}
+	return status
 }
 
 func formatSince(ns uint64) string {
@@ -514,19 +577,24 @@ func formatSince(ns uint64) string {
 }
 
 // read consumes one stream: one JSON message per line (the daemon's
-// encoder terminates each with "\n").
-func (l *Live) read(body io.Reader) error {
+// encoder terminates each with "\n"), telling p (the watchdog) how far it
+// got.
+func (l *Live) read(body io.Reader, p *progress) error {
 	br := l.rbuf
 	br.Reset(body)
 	maxSize := l.env.Config.MaxEventSize
 	skipping := false
 	for {
 		line, err := br.ReadSlice('\n')
+		p.consumed.Add(uint64(len(line)))
+		if err == nil {
+			p.lines.Add(1)
+		}
 		if errors.Is(err, bufio.ErrBufferFull) {
 			if !skipping {
 				l.env.Counters.Received.Add(1)
 				l.env.Counters.Oversize.Add(1)
-				l.env.Log.Warnf("docker daemon %s: event larger than maxEventSize %d, dropped", l.endpoint, maxSize)
+				l.oversizeLog.Logf("docker daemon %s: event larger than maxEventSize %d, dropped", l.endpoint, maxSize)
 			}
 			skipping = true
 			continue
@@ -549,6 +617,8 @@ func (l *Live) read(body io.Reader) error {
 			continue
 		}
 		l.accept(line, maxSize)
+		l.malformedLog.FlushDue()
+		l.oversizeLog.FlushDue()
 	}
 }
 
@@ -558,13 +628,13 @@ func (l *Live) accept(line []byte, maxSize int) {
 	c.Received.Add(1)
 	if len(line) > maxSize {
 		c.Oversize.Add(1)
-		l.env.Log.Warnf("docker daemon %s: %d-byte event is larger than maxEventSize %d, dropped", l.endpoint, len(line), maxSize)
+		l.oversizeLog.Logf("docker daemon %s: %d-byte event is larger than maxEventSize %d, dropped", l.endpoint, len(line), maxSize)
 		return
 	}
 	ts, hasTS, valid := event.Probe(line)
 	if !valid {
 		c.Malformed.Add(1)
-		l.env.Log.Warnf("docker daemon %s: message is not a JSON object, skipped", l.endpoint)
+		l.malformedLog.Logf("docker daemon %s: message is not a JSON object, skipped", l.endpoint)
 		return
 	}
 	if !hasTS {
@@ -584,25 +654,20 @@ func (l *Live) accept(line []byte, maxSize int) {
 // per run of drops). Never blocks on Falco.
 func (l *Live) push(line []byte, ts uint64) {
 	l.mu.Lock()
-	if l.n == len(l.slots) || l.bytes+len(line) > queueByteBudget {
+	if !l.q.put(line, ts) {
 		l.env.Counters.Dropped.Add(1)
 		l.dropRun++
 		first := !l.dropping
 		l.dropping = true
 		l.mu.Unlock()
 		if first {
-			l.env.Log.Warnf("docker daemon %s: event queue full (queueSize %d): dropping events until Falco catches up", l.endpoint, len(l.slots))
+			l.env.Log.Warnf("docker daemon %s: event queue full (queueSize %d, %d MiB): dropping events until Falco catches up", l.endpoint, len(l.q.slots), queueByteBudget>>20)
 		}
 		return
 	}
-	s := &l.slots[(l.head+l.n)%len(l.slots)]
-	s.data = append(s.data[:0], line...)
-	s.ts = ts
-	l.n++
-	if l.n == 1 {
+	if l.q.n == 1 {
 		l.wake.set()
 	}
-	l.bytes += len(line)
 	var recovered uint64
 	if l.dropping {
 		recovered, l.dropping, l.dropRun = l.dropRun, false, 0
@@ -642,19 +707,8 @@ func (l *Live) ReadyFD() int { return l.wake.pollFD() }
 
 func (l *Live) drain(b Batch) int {
 	l.mu.Lock()
-	k := 0
-	for l.n > 0 && b.Len() < b.Cap() {
-		s := &l.slots[l.head]
-		b.Add(s.data, s.ts)
-		l.bytes -= len(s.data)
-		if cap(s.data) > slotKeep {
-			s.data = nil
-		}
-		l.head = (l.head + 1) % len(l.slots)
-		l.n--
-		k++
-	}
-	if k > 0 && l.n == 0 {
+	k := l.q.drain(b)
+	if k > 0 && l.q.n == 0 {
 		l.wake.clear()
 	}
 	l.mu.Unlock()
@@ -673,6 +727,8 @@ func (l *Live) Close() error {
 	l.cancel()
 	<-l.done
 	l.wake.close()
+	l.malformedLog.Flush()
+	l.oversizeLog.Flush()
 	return nil
 }
 

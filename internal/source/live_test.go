@@ -401,7 +401,6 @@ func TestLiveCloseStopsReader(t *testing.T) {
 }
 
 func TestResolveLive(t *testing.T) {
-	home, _ := os.UserHomeDir()
 	for _, tc := range []struct {
 		params   string
 		env      map[string]string
@@ -420,8 +419,11 @@ func TestResolveLive(t *testing.T) {
 		{params: "tcp://docker.example.com:2375", err: "allowInsecureTcp"},
 		{params: "", env: map[string]string{"DOCKER_HOST": "tcp://10.1.2.3:2375"}, err: "(DOCKER_HOST)"},
 		{params: "tcp://10.1.2.3:2375", insecure: true, host: "tcp://10.1.2.3:2375"},
-		{params: "tcp://10.1.2.3:2376", env: map[string]string{"DOCKER_CERT_PATH": "/certs"}, host: "tcp://10.1.2.3:2376", tls: true},
-		{params: "tcp://10.1.2.3:2376", env: map[string]string{"DOCKER_TLS_VERIFY": "1"}, host: "tcp://10.1.2.3:2376", tls: home != ""},
+		{params: "tcp://10.1.2.3:2376", env: map[string]string{"DOCKER_CERT_PATH": "/certs", "DOCKER_TLS_VERIFY": "1"}, host: "tcp://10.1.2.3:2376", tls: true},
+		{params: "tcp://10.1.2.3:2376", env: map[string]string{"DOCKER_CERT_PATH": "/certs"}, err: "refusing TLS without verifying"},
+		{params: "tcp://10.1.2.3:2376", env: map[string]string{"DOCKER_TLS_VERIFY": "1", "HOME": "/home/u"}, host: "tcp://10.1.2.3:2376", tls: true},
+		{params: "tcp://10.1.2.3:2376", env: map[string]string{"DOCKER_TLS_VERIFY": "1"}, err: "DOCKER_TLS_VERIFY is set but no certificate directory"},
+		{params: "TCP://127.0.0.1:2375", host: "tcp://127.0.0.1:2375"},
 		{params: "tcp://10.1.2.3", err: "expected tcp://host:port"},
 		{params: "tcp://:2375", err: "expected tcp://host:port"},
 		{params: "tcp://user:hunter2@127.0.0.1:2375", err: "credentials in the URL"},
@@ -440,6 +442,10 @@ func TestResolveLive(t *testing.T) {
 		{params: "tcp://127.0.0.1:23%zz", err: `malformed: invalid port ":23%zz" after host`},
 		{params: "tcp://" + strings.Repeat("h", 300) + ":1%zz", err: `..." (open params): malformed: invalid port`},
 		{params: "unix://@abstract", err: `"unix://@abstract"`},
+		{params: "tcp://admin:hunter2/x@h:1", err: "tcp://***@h:1"},
+		{params: "", env: map[string]string{"DOCKER_HOST": "tcp://admin:hunter2/x@h:1"}, err: "(DOCKER_HOST)"},
+		{params: "", env: map[string]string{"DOCKER_HOST": "admin:hunter2@10.0.0.1"}, err: "***@10.0.0.1"},
+		{params: "", env: map[string]string{"DOCKER_HOST": "TCP://admin:hunter2@10.0.0.1:1"}, err: "credentials"},
 	} {
 		got, err := ResolveLive(tc.params, envMap(tc.env), tc.insecure)
 		if tc.err != "" {

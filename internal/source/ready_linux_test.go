@@ -43,7 +43,7 @@ func TestLiveReadyFD(t *testing.T) {
 	}
 
 	d.Send(msg("start", "a1", 1), msg("stop", "a1", 2), msg("die", "a1", 3))
-	eventually(t, "3 queued events", func() bool { l.mu.Lock(); defer l.mu.Unlock(); return l.n == 3 })
+	eventually(t, "3 queued events", func() bool { l.mu.Lock(); defer l.mu.Unlock(); return l.q.n == 3 })
 	if !readable(t, fd) {
 		t.Fatal("not readable with 3 events queued")
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/falco-docker/docker-plugin/internal/event"
+	"github.com/falco-docker/docker-plugin/internal/logging"
 )
 
 // Replay is the offline source: one Docker events JSON message per line of a
@@ -37,6 +38,10 @@ type Replay struct {
 	done     bool  // sticky EOF
 	lines    uint64
 	lineNo   uint64
+	callRead int // bytes read during the current Next call
+
+	// Skipped lines are logged first in full, then as counts.
+	malformedLog, oversizeLog *logging.Repeats
 }
 
 // OpenReplay opens path for replay.
@@ -49,7 +54,12 @@ func OpenReplay(path string, env Env) (*Replay, error) {
 		return nil, fmt.Errorf("open replay file %s: is a directory, expected a .jsonl file", path)
 	}
 	mode := st.Mode()
-	if !mode.IsRegular() && mode&os.ModeNamedPipe == 0 && mode&os.ModeCharDevice == 0 {
+	if mode&os.ModeDevice != 0 {
+		// /dev/zero never ends a line, /dev/urandom never ends: a device is
+		// not a recording, and reading one would only burn Falco's loop.
+		return nil, fmt.Errorf("open replay file %s: is a device (mode %s), not a recording: replay reads a .jsonl file or a pipe", path, mode)
+	}
+	if !mode.IsRegular() && mode&os.ModeNamedPipe == 0 {
 		return nil, fmt.Errorf("open replay file %s: not a regular file or a pipe (mode %s)", path, mode)
 	}
 	// O_NONBLOCK lets the runtime poller manage FIFOs (so deadlines work and
@@ -58,7 +68,10 @@ func OpenReplay(path string, env Env) (*Replay, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open replay file: %w", err)
 	}
-	r := &Replay{f: f, env: env, size: -1}
+	r := &Replay{f: f, env: env, size: -1,
+		malformedLog: logging.NewRepeats(env.Log.Warnf, "replay: lines that are not JSON objects, skipped", logging.DefaultEvery),
+		oversizeLog:  logging.NewRepeats(env.Log.Warnf, fmt.Sprintf("replay: lines larger than maxEventSize %d, skipped", env.Config.MaxEventSize), logging.DefaultEvery),
+	}
 	if mode.IsRegular() {
 		r.size = st.Size()
 	} else if err := f.SetReadDeadline(time.Time{}); err == nil {
@@ -77,6 +90,9 @@ func (r *Replay) Next(b Batch, wait time.Duration) error {
 	if r.done {
 		return ErrEOF
 	}
+	r.malformedLog.FlushDue()
+	r.oversizeLog.FlushDue()
+	r.callRead = 0
 	deadlineSet := false
 	for b.Len() < b.Cap() {
 		line, ok, err := r.nextLine()
@@ -85,7 +101,13 @@ func (r *Replay) Next(b Batch, wait time.Duration) error {
 			continue
 		}
 		if err == nil {
-			// Need more bytes.
+			// Need more bytes. One call reads a bounded amount: a file
+			// without a newline for gigabytes, or of nothing but blank or
+			// malformed lines, must not hold Falco's loop; the next call
+			// goes on where this one stopped.
+			if r.callRead >= maxReplayBytesPerCall {
+				return ErrTimeout
+			}
 			if r.pollable && !deadlineSet {
 				_ = r.f.SetReadDeadline(time.Now().Add(wait))
 				deadlineSet = true
@@ -102,14 +124,21 @@ func (r *Replay) Next(b Batch, wait time.Duration) error {
 			// kernels; treat it as "nothing yet".
 			return ErrTimeout
 		case errors.Is(err, io.EOF):
-			r.done = true
+			r.finish()
 			return ErrEOF
 		default:
-			r.done = true
+			r.finish()
 			return fmt.Errorf("read replay file: %w", err)
 		}
 	}
 	return nil
+}
+
+// finish makes EOF sticky and reports the skipped lines not reported yet.
+func (r *Replay) finish() {
+	r.done = true
+	r.malformedLog.Flush()
+	r.oversizeLog.Flush()
 }
 
 func (r *Replay) deliver(b Batch, line []byte) {
@@ -120,13 +149,13 @@ func (r *Replay) deliver(b Batch, line []byte) {
 	r.env.Counters.Received.Add(1)
 	if len(line) > r.env.Config.MaxEventSize {
 		r.env.Counters.Oversize.Add(1)
-		r.env.Log.Warnf("replay: line %d: %d bytes is larger than maxEventSize %d, skipped", r.lineNo, len(line), r.env.Config.MaxEventSize)
+		r.oversizeLog.Logf("replay: line %d: %d bytes is larger than maxEventSize %d, skipped", r.lineNo, len(line), r.env.Config.MaxEventSize)
 		return
 	}
 	ts, hasTS, valid := event.Probe(line)
 	if !valid {
 		r.env.Counters.Malformed.Add(1)
-		r.env.Log.Warnf("replay: line %d: not a JSON object, skipped", r.lineNo)
+		r.malformedLog.Logf("replay: line %d: not a JSON object, skipped", r.lineNo)
 		return
 	}
 	if !hasTS {
@@ -192,13 +221,14 @@ func (r *Replay) fill() error {
 		r.lineNo++
 		r.env.Counters.Received.Add(1)
 		r.env.Counters.Oversize.Add(1)
-		r.env.Log.Warnf("replay: line %d: larger than maxEventSize %d, skipped", r.lineNo, r.env.Config.MaxEventSize)
+		r.oversizeLog.Logf("replay: line %d: larger than maxEventSize %d, skipped", r.lineNo, r.env.Config.MaxEventSize)
 		r.consumed += int64(r.end)
 		r.start, r.end = 0, 0
 		r.skipping = true
 	}
 	n, err := r.f.Read(r.buf[r.end:])
 	r.end += n
+	r.callRead += n
 	if n > 0 {
 		return nil
 	}
@@ -229,5 +259,13 @@ func (r *Replay) Progress() (float64, string) {
 
 // Close implements Source.
 func (r *Replay) Close() error {
+	r.malformedLog.Flush()
+	r.oversizeLog.Flush()
 	return r.f.Close()
 }
+
+// maxReplayBytesPerCall bounds the bytes one Next call reads (beyond what
+// its buffer already holds): a few milliseconds of work. A batch of real
+// events is far smaller (128 events of ~600 bytes); only input that yields
+// no events (blank, malformed or oversize lines) ever reaches it.
+const maxReplayBytesPerCall = 8 << 20

@@ -153,17 +153,38 @@ func urlReason(err error, raw string) string {
 func displayURI(uri string) string { return shorten(redactUser(uri)) }
 
 // redactUser replaces the user information of a URI's authority with ***.
+// It errs on the side of hiding: a password may hold '/', '?' or '#', which
+// end the authority for a URL parser (tcp://admin:pw/x@host:1 has host
+// "admin" and port "pw/x..." to url.Parse), so everything up to the last
+// '@' after the scheme is redacted, and without a scheme everything up to
+// the last '@' (admin:pw@10.0.0.1). File URIs are the exception, as their
+// paths often hold '@': only their authority (up to the first '/') is
+// looked at, and redacted whole when it holds a ':' (a port or a cut
+// password; never valid there anyway).
 func redactUser(s string) string {
 	j := strings.Index(s, "://")
 	if j < 0 {
+		if i := strings.LastIndexByte(s, '@'); i >= 0 {
+			return "***" + s[i:]
+		}
 		return s
 	}
-	auth := s[j+3:]
-	if k := strings.IndexByte(auth, '/'); k >= 0 {
-		auth = auth[:k]
+	rest := s[j+3:]
+	if strings.EqualFold(s[:j], "file") {
+		auth := rest
+		if k := strings.IndexByte(rest, '/'); k >= 0 {
+			auth = rest[:k]
+		}
+		if i := strings.LastIndexByte(auth, '@'); i >= 0 {
+			return s[:j+3] + "***" + rest[i:]
+		}
+		if strings.ContainsRune(auth, ':') {
+			return s[:j+3] + "***" + rest[len(auth):]
+		}
+		return s
 	}
-	if i := strings.LastIndexByte(auth, '@'); i >= 0 {
-		return s[:j+3] + "***" + s[j+3+i:]
+	if i := strings.LastIndexByte(rest, '@'); i >= 0 {
+		return s[:j+3] + "***" + rest[i:]
 	}
 	return s
 }

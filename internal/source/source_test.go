@@ -13,11 +13,19 @@ func TestRedactUser(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"tcp://user:pw@host:1", "tcp://***@host:1"},
 		{"tcp://a@b@host:1", "tcp://***@host:1"},
-		{"https://user@host/x@y", "https://***@host/x@y"},
+		{"https://user@host/x@y", "https://***@y"},                                     // over-redacted: safe
 		{"file:///data/user@host/events.jsonl", "file:///data/user@host/events.jsonl"}, // a path, not a user
 		{"file://u:pw@localhost/x", "file://***@localhost/x"},
 		{"tcp://host:1", "tcp://host:1"},
-		{"no scheme user@host", "no scheme user@host"},
+		// A password holding '/', '?' or '#' ends the authority early for a
+		// URL parser; the whole of it is still user information.
+		{"tcp://admin:hunter2/x@h:1", "tcp://***@h:1"},
+		{"tcp://admin:hun?ter2@h:1", "tcp://***@h:1"},
+		{"tcp://admin:hun#ter2@h:1", "tcp://***@h:1"},
+		{"file://admin:hunter2/x@h/y.jsonl", "file://***/x@h/y.jsonl"},
+		// Without a scheme, user@host still carries a user (and password).
+		{"admin:hunter2@10.0.0.1", "***@10.0.0.1"},
+		{"no scheme user@host", "***@host"},
 		{"", ""},
 	} {
 		if got := redactUser(tc.in); got != tc.want {
@@ -40,7 +48,12 @@ func TestOpenRefusalsShowParamsOnce(t *testing.T) {
 		{"gopher://user:hunter2@host/", `unknown scheme "gopher"`},
 		{long + "://x", "unknown scheme"},
 		{"user@" + long, "expected file:///abs/path.jsonl"},
+		{"user:hunter2@" + long, "expected file:///abs/path.jsonl"},
 		{"tcp://user:hunter2@127.0.0.1:1%zz", "malformed: credentials in the URL"},
+		{"tcp://admin:hunter2/x@h:1", "tcp://***@h:1"},
+		{"admin:hunter2@10.0.0.1", "***@10.0.0.1"},
+		{"file://admin:hunter2/x@h/y.jsonl", "file://***"},
+		{"file://admin:hunter2@h/y.jsonl", "file://***@h"},
 	} {
 		src, err := Open(tc.params, env)
 		if err == nil {

@@ -1,13 +1,17 @@
 // Package sourcetest is a fake Docker daemon for tests of the live source:
 // it speaks the two endpoints the plugin uses (/_ping and /vX/events) on a
-// unix socket, records every events request (path, since=, filters=) and
-// streams the lines a test sends. Tests drop the stream (Hangup) to
-// exercise reconnection, or refuse requests (Refuse) to exercise errors.
+// unix socket (or TCP, with or without TLS), records every events request
+// (path, since=, filters=) and streams the lines a test sends. Tests drop
+// the stream (Hangup) to exercise reconnection, refuse requests (Refuse) to
+// exercise errors, or take over requests (Hook) to play a hostile daemon.
 package sourcetest
 
 import (
 	"bytes"
+	"crypto/tls"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -21,8 +25,12 @@ import (
 
 // Daemon is one fake daemon. Create it with New.
 type Daemon struct {
-	// Sock is the socket path.
+	// Sock is the socket path ("" for a TCP daemon).
 	Sock string
+	// Addr is the TCP address (host:port) of a TCP daemon.
+	Addr string
+	// TLS, when set before Start, makes a TCP daemon speak TLS.
+	TLS *tls.Config
 	// Version is the Api-Version the daemon announces ("" = none).
 	Version string
 	// Libpod, when set, is the Libpod-Api-Version the daemon announces:
@@ -35,6 +43,8 @@ type Daemon struct {
 	requests []*http.Request
 	status   int
 	body     string
+	hook     func(w http.ResponseWriter, r *http.Request) bool
+	pings    int
 
 	lines  chan string
 	hangup chan struct{}
@@ -70,14 +80,48 @@ func Prepare(sock, version string) *Daemon {
 	}
 }
 
-// Start listens on the socket.
+// NewTCP starts a fake daemon on a loopback TCP port; with tlsConfig it
+// speaks TLS (tests of the TLS rules). It stops when the test ends.
+func NewTCP(t testing.TB, version string, tlsConfig *tls.Config) *Daemon {
+	t.Helper()
+	d := Prepare("", version)
+	d.TLS = tlsConfig
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Close)
+	return d
+}
+
+// Start listens on the socket (or, without one, on a loopback TCP port).
 func (d *Daemon) Start() error {
-	ln, err := net.Listen("unix", d.Sock)
+	var ln net.Listener
+	var err error
+	if d.Sock != "" {
+		ln, err = net.Listen("unix", d.Sock)
+	} else {
+		ln, err = net.Listen("tcp", "127.0.0.1:0")
+	}
 	if err != nil {
 		return err
 	}
+	return d.Serve(ln)
+}
+
+// Serve serves on ln (any listener: tests bind their own addresses).
+func (d *Daemon) Serve(ln net.Listener) error {
+	if d.Sock == "" {
+		d.Addr = ln.Addr().String()
+	}
 	d.srv = httptest.NewUnstartedServer(http.HandlerFunc(d.serve))
 	d.srv.Listener = ln
+	// Handshake failures are what TLS tests provoke: not worth a line.
+	d.srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	if d.TLS != nil {
+		d.srv.TLS = d.TLS
+		d.srv.StartTLS()
+		return nil
+	}
 	d.srv.Start()
 	return nil
 }
@@ -93,7 +137,28 @@ func (d *Daemon) Close() {
 }
 
 // Endpoint is the open params value for this daemon.
-func (d *Daemon) Endpoint() string { return "unix://" + d.Sock }
+func (d *Daemon) Endpoint() string {
+	if d.Sock == "" {
+		return "tcp://" + d.Addr
+	}
+	return "unix://" + d.Sock
+}
+
+// Hook makes h see every request first; when it returns true the request
+// is answered. Tests play hostile daemons with it (stalls, trickles,
+// hostile error texts). nil removes it.
+func (d *Daemon) Hook(h func(w http.ResponseWriter, r *http.Request) bool) {
+	d.mu.Lock()
+	d.hook = h
+	d.mu.Unlock()
+}
+
+// Pings is the number of /_ping requests received so far.
+func (d *Daemon) Pings() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.pings
+}
 
 // Refuse makes later events requests answer status with body.
 func (d *Daemon) Refuse(status int, body string) {
@@ -110,19 +175,30 @@ func (d *Daemon) serve(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Libpod-Api-Version", d.Libpod)
 		w.Header().Set("Server", "Libpod/"+d.Libpod+" (linux)")
 	}
-	if r.URL.Path == "/_ping" {
+	events := strings.HasSuffix(r.URL.Path, "/events")
+	d.mu.Lock()
+	hook := d.hook
+	if strings.HasSuffix(r.URL.Path, "/_ping") {
+		d.pings++
+	}
+	idx := -1
+	if events { // recorded even when a hook answers it
+		d.requests = append(d.requests, r.Clone(r.Context()))
+		idx = len(d.requests) - 1
+	}
+	status, body := d.status, d.body
+	d.mu.Unlock()
+	if hook != nil && hook(w, r) {
+		return
+	}
+	if strings.HasSuffix(r.URL.Path, "/_ping") {
 		w.Write([]byte("OK"))
 		return
 	}
-	if !strings.HasSuffix(r.URL.Path, "/events") {
+	if !events {
 		http.NotFound(w, r)
 		return
 	}
-	d.mu.Lock()
-	d.requests = append(d.requests, r.Clone(r.Context()))
-	idx := len(d.requests) - 1
-	status, body := d.status, d.body
-	d.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	if status != 0 {
 		w.WriteHeader(status)
