@@ -25,7 +25,7 @@ import (
 // expected of it (most: none), the alerts must print their fields, and the
 // tuning near misses are checked on the same live events.
 //
-// Without a daemon the test is skipped; with CI=true it must run.
+// Without a daemon the test is skipped; in CI (CI set) it must run.
 
 const (
 	ruleShell    = "Docker Shell Exec Into Container"

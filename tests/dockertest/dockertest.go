@@ -33,7 +33,7 @@ import (
 // it: Label=<nonce of the test>.
 const Label = "falco-docker-plugin-test"
 
-// Require skips (or, with CI=true, fails) the test when the docker CLI or
+// Require skips (or, in CI, fails) the test when the docker CLI or
 // daemon is unavailable.
 func Require(t testing.TB) {
 	t.Helper()
