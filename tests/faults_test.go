@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -183,6 +184,29 @@ func TestFaultChild(t *testing.T) {
 				k, rc, len(evts), plug.LastError(ls))
 		}
 	}
+	// The same with the waiting thread interrupted by signals every 100 µs
+	// (poll returns EINTR on each; a Go runtime in the process sends
+	// SIGURG to preempt, at random): the wait goes on in C, for the time
+	// left, and still never enters Go.
+	func() {
+		defer runtime.UnlockOSThread()
+		stop := signalThread(lockedThread(), 100*time.Microsecond)
+		defer stop()
+		for k := 0; k < 50; k++ {
+			start := time.Now()
+			evts, rc := plug.NextBatch(ls, li)
+			if rc != harness.Timeout || len(evts) != 0 {
+				t.Fatalf("idle live next_batch %d interrupted by signals, Go's next_batch armed to panic: rc=%d with %d events (it entered Go): %s",
+					k, rc, len(evts), plug.LastError(ls))
+			}
+			if el := time.Since(start); el < 5*time.Millisecond {
+				t.Fatalf("idle live next_batch %d interrupted by signals returned after %v, before its waitMs 5", k, el)
+			}
+		}
+		if n := stop(); n < 50 {
+			t.Fatalf("only %d signals were sent during 50 waits", n)
+		}
+	}()
 	ts := uint64(time.Now().UnixNano())
 	d.Send(fmt.Sprintf(`{"Type":"container","Action":"start","Actor":{"ID":"f1"},"time":%d,"timeNano":%d}`, ts/1e9, ts))
 	for deadline := time.Now().Add(10 * time.Second); ; {
