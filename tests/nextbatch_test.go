@@ -2,7 +2,9 @@ package tests
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,8 +15,15 @@ import (
 // TestLiveIdleWaitWakesOnEvent: on an idle live stream plugin_next_batch
 // waits in C on the source's readiness descriptor (abi/nextbatch.c), not in
 // Go. An event that arrives during that wait must end it: with waitMs at
-// its maximum (1 s), a call made 50 ms before the event is sent returns the
-// event, not a timeout; and idle calls around it time out with no events.
+// its maximum (1 s), a call that is already blocked in the C poll when the
+// event is sent returns the event before its wait is over, not a timeout;
+// and idle calls around it time out with no events.
+//
+// The order is a signal, not a sleep: the waiting call runs on a goroutine
+// locked to its thread, and the event is sent only once that thread is seen
+// blocked in poll(2) (/proc/self/task/<tid>/syscall). A sleep before the
+// send let the event be queued before the wait began under load, which
+// tested the ready-on-entry path instead of the wake-up.
 func TestLiveIdleWaitWakesOnEvent(t *testing.T) {
 	needDocker(t)
 	d := sourcetest.New(t, "1.44")
@@ -28,6 +37,22 @@ func TestLiveIdleWaitWakesOnEvent(t *testing.T) {
 	short := initOK(t, `{"logLevel":"error","waitMs":5}`)
 	si := openOK(t, short, d2.Endpoint())
 	d2.WaitConn(t)
+	// A failing round returns while its call may still wait: the instance
+	// must outlive it (cleanups run last-registered first).
+	var calls sync.WaitGroup
+	t.Cleanup(calls.Wait)
+
+	line := func(id string) string {
+		ts := uint64(time.Now().UnixNano())
+		return fmt.Sprintf(`{"Type":"container","Action":"start","Actor":{"ID":%q},"time":%d,"timeNano":%d}`, id, ts/1e9, ts)
+	}
+	// The instance's first call goes into Go (nothing describes its wait to
+	// the C side yet): one event makes it return at once and publish the
+	// wait, so that every later idle call waits in C.
+	d.Send(line("warm-up"))
+	if evts, rc := plug.NextBatch(s, i); rc != harness.Success || len(evts) != 1 {
+		t.Fatalf("first call with an event queued: rc=%d with %d events: %s", rc, len(evts), plug.LastError(s))
+	}
 
 	for round := 0; round < 3; round++ {
 		// Idle: the short-wait instance times out with nothing.
@@ -36,18 +61,58 @@ func TestLiveIdleWaitWakesOnEvent(t *testing.T) {
 				t.Fatalf("round %d: idle next_batch: rc=%d with %d events, want a timeout with none", round, rc, len(evts))
 			}
 		}
-		// An event sent while the long-wait call is already waiting.
+		// An event sent once the long-wait call is blocked in its C wait.
 		id := fmt.Sprintf("c%d", round)
-		ts := uint64(time.Now().UnixNano())
-		line := fmt.Sprintf(`{"Type":"container","Action":"start","Actor":{"ID":%q},"time":%d,"timeNano":%d}`, id, ts/1e9, ts)
+		ev := line(id)
+		type result struct {
+			evts    []harness.Event
+			rc      int32
+			elapsed time.Duration
+		}
+		tids, done := make(chan int, 1), make(chan result, 1)
+		calls.Add(1)
 		go func() {
-			time.Sleep(50 * time.Millisecond)
-			d.Send(line)
-			d2.Send(line)
+			defer calls.Done()
+			defer runtime.UnlockOSThread()
+			tids <- lockedThread()
+			start := time.Now()
+			evts, rc := plug.NextBatch(s, i)
+			done <- result{evts, rc, time.Since(start)}
 		}()
-		evts, rc := plug.NextBatch(s, i)
-		if rc != harness.Success || len(evts) != 1 || !strings.Contains(string(evts[0].Data), `"ID":"`+id+`"`) {
-			t.Fatalf("round %d: a wait of 1 s with an event sent after 50 ms: rc=%d with %d events (a timeout means the wake-up was lost)", round, rc, len(evts))
+		tid := <-tids
+		for deadline := time.Now().Add(10 * time.Second); ; {
+			waiting, err := inPoll(tid)
+			if err != nil {
+				t.Fatalf("round %d: reading the waiting thread's system call: %v", round, err)
+			}
+			if waiting {
+				break
+			}
+			select {
+			case r := <-done:
+				t.Fatalf("round %d: the idle call returned (rc=%d, %d events, after %v) without ever being seen waiting in C's poll",
+					round, r.rc, len(r.evts), r.elapsed)
+			default:
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: the idle call's thread %d was never seen blocked in poll", round, tid)
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+		d.Send(ev)
+		d2.Send(ev)
+		var r result
+		select {
+		case r = <-done:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("round %d: the waiting call never returned", round)
+		}
+		if r.rc != harness.Success || len(r.evts) != 1 || !strings.Contains(string(r.evts[0].Data), `"ID":"`+id+`"`) {
+			t.Fatalf("round %d: an event sent during a wait of 1 s: rc=%d with %d events after %v (a timeout means the wake-up was lost)",
+				round, r.rc, len(r.evts), r.elapsed)
+		}
+		if r.elapsed >= time.Second {
+			t.Fatalf("round %d: the event was delivered only after the whole wait (%v): the wake-up was lost", round, r.elapsed)
 		}
 		// The short-wait instance gets it too, among idle timeouts.
 		var got []harness.Event
