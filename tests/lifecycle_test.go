@@ -1,14 +1,19 @@
 package tests
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/falco-docker/docker-plugin/tests/harness"
 )
@@ -108,7 +113,11 @@ func TestOpenErrors(t *testing.T) {
 	}
 }
 
-// TestListOpenParams: a JSON array of {value, desc, separator}.
+// TestListOpenParams: a JSON array of {value, desc, separator} naming the
+// daemon sockets that exist on this host: every unix:// value listed is a
+// socket, each with a description, and the candidate paths that are
+// sockets here are all listed (Docker's default socket, where the tests
+// run; Podman's and the rootless ones when present).
 func TestListOpenParams(t *testing.T) {
 	needDocker(t)
 	s := initOK(t, "")
@@ -116,9 +125,42 @@ func TestListOpenParams(t *testing.T) {
 	if rc != harness.Success {
 		t.Fatalf("rc=%d: %s", rc, plug.LastError(s))
 	}
-	if out != "null" && !strings.HasPrefix(out, "[") {
-		t.Fatalf("list_open_params returned %q, want a JSON array", out)
+	var list []struct{ Value, Desc, Separator string }
+	if err := json.Unmarshal([]byte(out), &list); err != nil {
+		t.Fatalf("list_open_params returned %q, want a JSON array: %v", out, err)
 	}
+	listed := map[string]bool{}
+	for _, e := range list {
+		listed[e.Value] = true
+		if e.Desc == "" {
+			t.Errorf("%s is listed without a description", e.Value)
+		}
+		if e.Value == os.Getenv("DOCKER_HOST") {
+			continue // listed as named, whatever is there
+		}
+		if path, ok := strings.CutPrefix(e.Value, "unix://"); ok && !isSocket(path) {
+			t.Errorf("%s is listed but %s is not a socket", e.Value, path)
+		}
+	}
+	candidates := []string{"/var/run/docker.sock", "/run/podman/podman.sock"}
+	if xdg := os.Getenv("XDG_RUNTIME_DIR"); strings.HasPrefix(xdg, "/") {
+		candidates = append(candidates, filepath.Join(xdg, "docker.sock"), filepath.Join(xdg, "podman", "podman.sock"))
+	}
+	sockets := 0
+	for _, path := range candidates {
+		if isSocket(path) {
+			sockets++
+			if !listed["unix://"+path] {
+				t.Errorf("%s is a socket on this host but list_open_params does not list it: %s", path, out)
+			}
+		}
+	}
+	t.Logf("%d of %d candidate sockets exist here: %s", sockets, len(candidates), out)
+}
+
+func isSocket(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode()&os.ModeSocket != 0
 }
 
 // rssKiB reads this process's resident set size (host and plugin runtimes
@@ -246,7 +288,10 @@ func TestLongReplayMemoryFlat(t *testing.T) {
 			t.Fatal(plug.LastError(s))
 		}
 		defer plug.Close(s, i)
-		for {
+		for calls := 0; ; calls++ {
+			if calls > perRound { // every call but the last delivers events
+				t.Fatalf("no EOF after %d next_batch calls over %d events", calls, perRound)
+			}
 			raw, rc := plug.NextBatchRaw(s, i)
 			store.Reset()
 			for _, r := range raw {
@@ -301,21 +346,45 @@ func TestLongReplayMemoryFlat(t *testing.T) {
 }
 
 // TestUnreadableReplayFile: a file that cannot be read is a clean error,
-// at open (permissions, when not running as root) or at next_batch (a read
-// error: /proc/self/mem refuses reads at offset 0 with EIO), never a crash.
+// at open (permissions) or at next_batch (a read error: /proc/self/mem
+// refuses reads at offset 0 with EIO), never a crash.
+//
+// Root reads any file (CAP_DAC_OVERRIDE), and CI runs as root: there the
+// open runs on a thread of its own that has given up the capabilities that
+// bypass file permissions (capabilities are per thread, and a cgo call,
+// with the plugin's Go callback, runs on the calling thread), so the
+// kernel refuses the plugin's open as it refuses any unprivileged user's.
 func TestUnreadableReplayFile(t *testing.T) {
 	needDocker(t)
 	s := initOK(t, `{"logLevel":"error"}`)
-	if os.Geteuid() != 0 {
-		p := filepath.Join(t.TempDir(), "secret.jsonl")
-		if err := os.WriteFile(p, []byte("{}\n"), 0o000); err != nil {
-			t.Fatal(err)
+	p := filepath.Join(t.TempDir(), "secret.jsonl")
+	if err := os.WriteFile(p, []byte("{}\n"), 0o000); err != nil {
+		t.Fatal(err)
+	}
+	var (
+		i   harness.Instance
+		rc  int32
+		msg string
+	)
+	open := func() {
+		i, rc = plug.Open(s, fileURI(p))
+		msg = plug.LastError(s)
+	}
+	if os.Geteuid() == 0 {
+		if err := onUnprivilegedThread(open); err != nil {
+			t.Fatalf("cannot drop the file capabilities of a thread: %v", err)
 		}
-		if _, rc := plug.Open(s, fileURI(p)); rc != harness.Failure || !strings.Contains(plug.LastError(s), "permission denied") {
-			t.Errorf("open of a mode-000 file: rc=%d %q", rc, plug.LastError(s))
+	} else {
+		open()
+	}
+	if rc != harness.Failure || !strings.Contains(msg, "permission denied") {
+		t.Errorf("open of a mode-000 file (euid %d): rc=%d %q", os.Geteuid(), rc, msg)
+		if rc == harness.Success {
+			plug.Close(s, i)
 		}
 	}
-	i, rc := plug.Open(s, "file:///proc/self/mem")
+
+	i, rc = plug.Open(s, "file:///proc/self/mem")
 	if rc != harness.Success {
 		t.Fatalf("open /proc/self/mem: %s", plug.LastError(s))
 	}
@@ -323,4 +392,36 @@ func TestUnreadableReplayFile(t *testing.T) {
 	if evts, rc := plug.NextBatch(s, i); rc != harness.Failure || len(evts) != 0 || !strings.Contains(plug.LastError(s), "read replay file") {
 		t.Errorf("next_batch on an unreadable file: rc=%d, %d events, last error %q", rc, len(evts), plug.LastError(s))
 	}
+}
+
+// onUnprivilegedThread runs fn on a fresh OS thread without the
+// capabilities that bypass file permission checks (CAP_DAC_OVERRIDE,
+// CAP_DAC_READ_SEARCH: dropped from its effective, permitted and
+// inheritable sets, so nothing on it can raise them again). The thread is
+// never given back to the Go scheduler: it ends with its goroutine.
+func onUnprivilegedThread(fn func()) error {
+	done := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread exits with the goroutine
+		hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+		var data [2]unix.CapUserData
+		if err := unix.Capget(&hdr, &data[0]); err != nil {
+			done <- fmt.Errorf("capget: %w", err)
+			return
+		}
+		for _, c := range []int{unix.CAP_DAC_OVERRIDE, unix.CAP_DAC_READ_SEARCH} {
+			d := &data[c/32]
+			bit := uint32(1) << (c % 32)
+			d.Effective &^= bit
+			d.Permitted &^= bit
+			d.Inheritable &^= bit
+		}
+		if err := unix.Capset(&hdr, &data[0]); err != nil {
+			done <- fmt.Errorf("capset: %w", err)
+			return
+		}
+		fn()
+		done <- nil
+	}()
+	return <-done
 }

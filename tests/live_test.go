@@ -196,7 +196,10 @@ func TestLiveFakeDaemonThroughABI(t *testing.T) {
 	}
 	waitMetric("events_received", 100)
 	var got []harness.Event
-	for len(got) < 16 {
+	for deadline := time.Now().Add(10 * time.Second); len(got) < 16; {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 10 s, %d of the 16 queued events delivered: %v", len(got), plug.MetricsMap(s))
+		}
 		evts, rc := plug.NextBatch(s, i)
 		if rc != harness.Success && rc != harness.Timeout {
 			t.Fatalf("next_batch rc=%d: %s", rc, plug.LastError(s))

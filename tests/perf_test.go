@@ -22,7 +22,10 @@ func loadCorpusStore(t testing.TB, s harness.State, n int) *harness.EventStore {
 	}
 	defer plug.Close(s, i)
 	store := harness.NewEventStore(n, "docker")
-	for {
+	for calls := 0; ; calls++ {
+		if calls > n { // every call but the last delivers events
+			t.Fatalf("no EOF after %d next_batch calls over %d events", calls, n)
+		}
 		raw, rc := plug.NextBatchRaw(s, i)
 		for _, r := range raw {
 			store.AddRaw(r, plug.ID(), uint64(store.Len()))
