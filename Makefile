@@ -30,7 +30,7 @@ PUREPKGS := ./internal/... $(if $(wildcard rules/*.go),./rules/...)
 GOFILES := $(shell find . -name '*.go' -not -path './build/*')
 CFILES  := $(shell find abi tests/harness -name '*.[ch]')
 
-.PHONY: all clean test vet fmt-check unit harness harness-cgocheck2 run install uninstall package rules bench fuzz readme profile engines test-tools
+.PHONY: all clean test vet fmt-check unit harness harness-cgocheck2 run install uninstall package rules bench fuzz readme profile engines test-tools mutate
 
 all: $(OUTPUT)
 
@@ -92,6 +92,14 @@ harness-cgocheck2:
 	@mkdir -p build
 	GOEXPERIMENT=cgocheck2 $(GO) build -buildmode=c-shared -o build/libdocker-cgocheck2.so ./plugin
 	GOEXPERIMENT=cgocheck2 DOCKER_PLUGIN_SO=$(CURDIR)/build/libdocker-cgocheck2.so $(GO) test -count=1 -timeout 15m ./tests/
+
+# Deliberate bugs (tests/cmd/mutate/mutations.go), each applied alone to a
+# copy of the tree (never this one): every one must turn the suite red.
+# Prints caught/missed and fails when one survives. Optional and slow, not
+# part of make test: a caught bug costs up to a minute, a missed one a whole
+# suite run. MUTATE_ARGS='-only a,b' runs some, '-list' prints them.
+mutate:
+	$(GO) run ./tests/cmd/mutate $(MUTATE_ARGS)
 
 # Every fuzz target of the module, FUZZTIME each.
 fuzz:
