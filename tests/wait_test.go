@@ -46,9 +46,11 @@ func TestNextBatchWaitBounds(t *testing.T) {
 		t.Helper()
 		sorted := slices.Clone(els)
 		slices.Sort(sorted)
-		if med := sorted[len(sorted)/2]; med > 5*wait {
+		med := sorted[len(sorted)/2]
+		if med > 5*wait {
 			t.Errorf("median idle call %v with waitMs %v (calls: %v)", med, wait, els)
 		}
+		t.Logf("waitMs %v: min %v, median %v, max %v", wait, sorted[0], med, sorted[len(sorted)-1])
 	}
 
 	t.Run("live", func(t *testing.T) {
