@@ -5,13 +5,15 @@
 // when a bug survives, an entry no longer applies, or the unmutated copy is
 // not green to begin with.
 //
-//	go run ./tests/cmd/mutate [-only a,b] [-list] [-check] [-no-baseline] [-keep]
+//	go run ./tests/cmd/mutate [-only a,b] [-list] [-check] [-full] [-no-baseline] [-keep]
 //
 // (make mutate). The suite is what make test runs, minus what no mutation
-// here needs: the unit tests without -race or fuzzing, then the harness
-// against the built libdocker.so with CI=true (Docker tests must run), not
-// the cgocheck2 rerun; each step fails fast. A caught bug costs seconds to
-// a minute, a missed one a whole suite run. Logs go to build/mutate/.
+// here needs, with CI=true (the Docker tests must run): the unit tests
+// without -race or fuzzing, then the harness against the built
+// libdocker.so, not the cgocheck2 rerun. Each step fails fast (the table names the first
+// failing tests) unless -full, which runs every test to name all that
+// catch the bug. A caught bug costs seconds to a minute, a missed one a
+// whole suite run (about a minute here). Logs go to build/mutate/.
 package main
 
 import (
@@ -35,11 +37,12 @@ func main() {
 	check := flag.Bool("check", false, "only check that every mutation applies to the tree")
 	noBaseline := flag.Bool("no-baseline", false, "skip the run of the unmutated copy")
 	keep := flag.Bool("keep", false, "keep the copy of the tree")
+	full := flag.Bool("full", false, "run every test on each mutation (name all that catch it), not only up to the first failure")
 	flag.Parse()
-	os.Exit(run(*root, *only, *list, *check, *noBaseline, *keep))
+	os.Exit(run(*root, *only, *list, *check, *noBaseline, *keep, *full))
 }
 
-func run(root, only string, list, check, noBaseline, keep bool) int {
+func run(root, only string, list, check, noBaseline, keep, full bool) int {
 	selected, err := selectMutations(mutations, only)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "mutate:", err)
@@ -100,7 +103,7 @@ func run(root, only string, list, check, noBaseline, keep bool) int {
 
 	if !noBaseline {
 		fmt.Println("baseline: the suite on the unmutated copy ...")
-		r := suite(work, filepath.Join(logs, "baseline.log"))
+		r := suite(work, filepath.Join(logs, "baseline.log"), full)
 		if r.outcome != passed {
 			fmt.Printf("baseline is not green (%s after %s: %s); see %s\n", r.outcome, r.elapsed.Round(time.Second), r.detail, r.log)
 			return 2
@@ -130,7 +133,7 @@ func run(root, only string, list, check, noBaseline, keep bool) int {
 			fmt.Fprintln(os.Stderr, "mutate:", err)
 			return 2
 		}
-		r := suite(work, filepath.Join(logs, m.Name+".log"))
+		r := suite(work, filepath.Join(logs, m.Name+".log"), full)
 		if err := os.WriteFile(path, orig, 0o644); err != nil {
 			fmt.Fprintln(os.Stderr, "mutate: restore:", err)
 			return 2
@@ -215,9 +218,10 @@ type result struct {
 	log     string
 }
 
-// suite runs the checks in dir, stopping at the first that fails, with
-// every step's output in logPath.
-func suite(dir, logPath string) result {
+// suite runs the checks in dir, with every step's output in logPath. It
+// stops at the first step that fails, unless full (then only a build
+// failure stops it).
+func suite(dir, logPath string, full bool) result {
 	start := time.Now()
 	res := func(o outcome, detail string) result {
 		return result{outcome: o, elapsed: time.Since(start), detail: detail, log: logPath}
@@ -228,16 +232,21 @@ func suite(dir, logPath string) result {
 	}
 	defer logf.Close()
 	so := filepath.Join(dir, "libdocker.so")
+	failfast := "-failfast"
+	if full {
+		failfast = "-failfast=false"
+	}
 	steps := []struct {
 		name string
 		env  []string
 		args []string
 	}{
 		{"build", nil, []string{"build", "-buildmode=c-shared", "-o", so, "./plugin"}},
-		{"unit", nil, []string{"test", "-count=1", "-failfast", "./internal/...", "./rules/..."}},
+		{"unit", []string{"CI=true"}, []string{"test", "-count=1", failfast, "./internal/...", "./rules/..."}},
 		{"harness", []string{"CI=true", "DOCKER_PLUGIN_SO=" + so, "HARNESS_PLUGIN="},
-			[]string{"test", "-count=1", "-failfast", "-timeout", "15m", "./tests/..."}},
+			[]string{"test", "-count=1", failfast, "-timeout", "15m", "./tests/..."}},
 	}
+	var caught []string
 	for _, st := range steps {
 		var out bytes.Buffer
 		cmd := exec.Command("go", st.args...)
@@ -257,7 +266,13 @@ func suite(dir, logPath string) result {
 		if st.name == "build" || buildFailed.Match(out.Bytes()) {
 			return res(broken, fmt.Sprintf("%s: does not compile (see %s)", st.name, logPath))
 		}
-		return res(failed, fmt.Sprintf("%s: %s", st.name, failingTests(out.Bytes())))
+		caught = append(caught, fmt.Sprintf("%s: %s", st.name, failingTests(out.Bytes())))
+		if !full {
+			break
+		}
+	}
+	if len(caught) > 0 {
+		return res(failed, strings.Join(caught, "; "))
 	}
 	return res(passed, "suite green")
 }
@@ -268,7 +283,7 @@ var (
 	panicLine   = regexp.MustCompile(`(?m)^panic: .*`)
 )
 
-// failingTests names the failed tests of go test's output (at most four).
+// failingTests names the failed tests of go test's output (at most eight).
 func failingTests(out []byte) string {
 	var names []string
 	seen := map[string]bool{}
@@ -285,8 +300,8 @@ func failingTests(out []byte) string {
 		}
 		return "the step failed (see its log)"
 	}
-	if len(names) > 4 {
-		names = append(names[:4], fmt.Sprintf("and %d more", len(names)-4))
+	if len(names) > 8 {
+		names = append(names[:8], fmt.Sprintf("and %d more", len(names)-8))
 	}
 	return strings.Join(names, ", ")
 }
