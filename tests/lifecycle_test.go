@@ -9,7 +9,6 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -23,17 +22,7 @@ import (
 // is quiet), then delivers what arrives, then EOF when the writer closes.
 func TestTimeoutWhenNothingAvailable(t *testing.T) {
 	needDocker(t)
-	dir := t.TempDir()
-	fifo := filepath.Join(dir, "events.fifo")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	// O_RDWR never blocks on a FIFO: the writer exists before the plugin opens.
-	w, err := os.OpenFile(fifo, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	fifo, w := quietFIFO(t) // the writer exists before the plugin opens
 	s := initOK(t, `{"waitMs":20}`)
 	i := openOK(t, s, fileURI(fifo))
 	for k := 0; k < 3; k++ {
@@ -51,15 +40,7 @@ func TestTimeoutWhenNothingAvailable(t *testing.T) {
 	if _, err := w.WriteString(sampleEvent + "\n"); err != nil {
 		t.Fatal(err)
 	}
-	var got []harness.Event
-	deadline := time.Now().Add(5 * time.Second)
-	for len(got) == 0 && time.Now().Before(deadline) {
-		evts, rc := plug.NextBatch(s, i)
-		if rc != harness.Success && rc != harness.Timeout {
-			t.Fatalf("rc=%d: %s", rc, plug.LastError(s))
-		}
-		got = append(got, evts...)
-	}
+	got := nextBatchUntil(t, s, i, "the event written", 5*time.Second, func(got []harness.Event) bool { return len(got) > 0 })
 	if len(got) != 1 || string(got[0].Data) != sampleEvent {
 		t.Fatalf("got %d events after writing one", len(got))
 	}
@@ -71,7 +52,7 @@ func TestTimeoutWhenNothingAvailable(t *testing.T) {
 	}
 	w.Close()
 	w2.Close()
-	deadline = time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(5 * time.Second)
 	for {
 		_, rc := plug.NextBatch(s, i)
 		if rc == harness.EOF {

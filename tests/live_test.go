@@ -195,17 +195,7 @@ func TestLiveFakeDaemonThroughABI(t *testing.T) {
 		}
 	}
 	waitMetric("events_received", 100)
-	var got []harness.Event
-	for deadline := time.Now().Add(10 * time.Second); len(got) < 16; {
-		if time.Now().After(deadline) {
-			t.Fatalf("after 10 s, %d of the 16 queued events delivered: %v", len(got), plug.MetricsMap(s))
-		}
-		evts, rc := plug.NextBatch(s, i)
-		if rc != harness.Success && rc != harness.Timeout {
-			t.Fatalf("next_batch rc=%d: %s", rc, plug.LastError(s))
-		}
-		got = append(got, evts...)
-	}
+	got := nextBatchUntil(t, s, i, "the 16 queued events", 10*time.Second, func(got []harness.Event) bool { return len(got) >= 16 })
 	m := plug.MetricsMap(s)
 	if m["events_dropped"] != 84 || m["events_delivered"] != 16 {
 		t.Errorf("dropped=%d delivered=%d, want 84 and 16 (queueSize 16 of 100)", m["events_dropped"], m["events_delivered"])

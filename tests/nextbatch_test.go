@@ -115,14 +115,7 @@ func TestLiveIdleWaitWakesOnEvent(t *testing.T) {
 			t.Fatalf("round %d: the event was delivered only after the whole wait (%v): the wake-up was lost", round, r.elapsed)
 		}
 		// The short-wait instance gets it too, among idle timeouts.
-		var got []harness.Event
-		for deadline := time.Now().Add(10 * time.Second); len(got) == 0 && time.Now().Before(deadline); {
-			evts, rc := plug.NextBatch(short, si)
-			if rc != harness.Success && rc != harness.Timeout {
-				t.Fatalf("round %d: rc=%d: %s", round, rc, plug.LastError(short))
-			}
-			got = append(got, evts...)
-		}
+		got := nextBatchUntil(t, short, si, "the event on the short-wait instance", 10*time.Second, func(got []harness.Event) bool { return len(got) > 0 })
 		if len(got) != 1 {
 			t.Fatalf("round %d: short-wait instance got %d events, want 1", round, len(got))
 		}

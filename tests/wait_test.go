@@ -1,10 +1,7 @@
 package tests
 
 import (
-	"os"
-	"path/filepath"
 	"slices"
-	"syscall"
 	"testing"
 	"time"
 
@@ -85,16 +82,7 @@ func TestNextBatchWaitBounds(t *testing.T) {
 	})
 
 	t.Run("replay FIFO", func(t *testing.T) {
-		fifo := filepath.Join(t.TempDir(), "events.fifo")
-		if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		// O_RDWR never blocks on a FIFO, and keeps a writer: reads wait.
-		w, err := os.OpenFile(fifo, os.O_RDWR, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer w.Close()
+		fifo, _ := quietFIFO(t)
 		s := initOK(t, cfg)
 		i := openOK(t, s, fileURI(fifo))
 		bounded(t, idle(t, s, i, calls))
