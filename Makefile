@@ -98,7 +98,7 @@ harness-cgocheck2:
 # Prints caught/missed and fails when one survives. Optional and slow, not
 # part of make test: a caught bug costs up to a minute, a missed one a whole
 # suite run. MUTATE_ARGS='-only a,b' runs some, '-list' prints them.
-mutate:
+mutate: engines
 	$(GO) run ./tests/cmd/mutate $(MUTATE_ARGS)
 
 # Every fuzz target of the module, FUZZTIME each.

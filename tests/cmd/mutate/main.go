@@ -95,6 +95,13 @@ func run(root, only string, list, check, noBaseline, keep, full bool) int {
 		fmt.Fprintln(os.Stderr, "mutate: copy the tree:", err)
 		return 2
 	}
+	// The copy has no build outputs: the moby v2 dockerd of the engine
+	// matrix (make engines) is used from the working tree.
+	if os.Getenv("FDP_MOBY_DOCKERD") == "" {
+		if p := filepath.Join(root, "build", "engines", "dockerd"); fileExists(p) {
+			os.Setenv("FDP_MOBY_DOCKERD", p)
+		}
+	}
 	logs := filepath.Join(root, "build", "mutate")
 	if err := os.MkdirAll(logs, 0o755); err != nil {
 		fmt.Fprintln(os.Stderr, "mutate:", err)
@@ -343,4 +350,9 @@ func copyTree(root, dst string) error {
 		}
 	}
 	return nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
