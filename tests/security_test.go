@@ -271,7 +271,11 @@ func TestLiveQueueMemoryBounded(t *testing.T) {
 		}
 	}
 	drainAll := func() {
-		for {
+		t.Helper()
+		for deadline := time.Now().Add(60 * time.Second); ; {
+			if time.Now().After(deadline) {
+				t.Fatalf("the queue never drained in 60 s: %v", plug.MetricsMap(s))
+			}
 			evts, rc := plug.NextBatchRaw(s, i)
 			if rc != harness.Success && rc != harness.Timeout {
 				t.Fatalf("next_batch rc=%d: %s", rc, plug.LastError(s))
