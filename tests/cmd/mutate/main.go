@@ -287,7 +287,7 @@ func suite(dir, logPath string, full bool) result {
 var (
 	buildFailed = regexp.MustCompile(`\[(build|setup) failed\]`)
 	failLine    = regexp.MustCompile(`(?m)^\s*--- FAIL: (\S+)`)
-	panicLine   = regexp.MustCompile(`(?m)^panic: .*`)
+	panicLine   = regexp.MustCompile(`(?m)^(panic|FAIL): .*`) // a panic, or TestMain refusing to run
 )
 
 // failingTests names the failed tests of go test's output (at most eight).
@@ -303,6 +303,9 @@ func failingTests(out []byte) string {
 	}
 	if len(names) == 0 {
 		if p := panicLine.Find(out); p != nil {
+			if len(p) > 160 {
+				p = append(p[:160:160], "..."...)
+			}
 			return string(p)
 		}
 		return "the step failed (see its log)"

@@ -45,4 +45,7 @@ func TestFailingTests(t *testing.T) {
 	if got := failingTests([]byte("panic: boom\n")); got != "panic: boom" {
 		t.Errorf("failingTests(panic) = %q", got)
 	}
+	if got := failingTests([]byte("FAIL: x.so is not the docker plugin\nFAIL\tpkg\t0.01s\n")); got != "FAIL: x.so is not the docker plugin" {
+		t.Errorf("failingTests(TestMain) = %q", got)
+	}
 }
