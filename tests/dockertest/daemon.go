@@ -168,9 +168,14 @@ func unavailable(t testing.TB, format string, args ...any) {
 func inCI(ci string) bool { return ci != "" }
 
 // vanished names the interfaces of before that no longer exist.
+// A container's veth pair comes and goes with the container (other tests,
+// or other users of the system daemon): only the others count.
 func vanished(before []net.Interface) []string {
 	var gone []string
 	for _, i := range before {
+		if strings.HasPrefix(i.Name, "veth") {
+			continue
+		}
 		if _, err := net.InterfaceByName(i.Name); err != nil {
 			gone = append(gone, i.Name)
 		}
