@@ -95,7 +95,9 @@ func TestEventQueueModel(t *testing.T) {
 				}
 			}
 			for len(want) > 0 {
-				q.drain(&checkBatch{t: t, max: 64, want: &want, ts: &ts})
+				if q.drain(&checkBatch{t: t, max: 64, want: &want, ts: &ts}) == 0 {
+					t.Fatalf("drain made no progress with %d events left in the model", len(want))
+				}
 			}
 		})
 	}
