@@ -1,15 +1,55 @@
 package tests
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/falco-docker/docker-plugin/tests/conformance"
 	"github.com/falco-docker/docker-plugin/tests/harness"
 )
+
+// TestConformance runs the conformance suite (tests/conformance) on the
+// plugin under test: the docker plugin, replaying a recorded engine corpus
+// (so that every check runs: events, EOF, extraction), or the plugin
+// HARNESS_PLUGIN names, with HARNESS_INIT and HARNESS_OPEN. No check may
+// FAIL; the docker plugin also has no WARN and no skipped check.
+func TestConformance(t *testing.T) {
+	opts := conformance.Options{Plugin: soPath}
+	if v, ok := os.LookupEnv("HARNESS_INIT"); ok {
+		opts.InitConfig = &v
+	}
+	if v, ok := os.LookupEnv("HARNESS_OPEN"); ok {
+		opts.OpenParams = &v
+	} else if isDocker {
+		v := fileURI(fixture(t, "engines/docker-20.10.jsonl"))
+		opts.OpenParams = &v
+	}
+	rep, err := conformance.Run(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tab bytes.Buffer
+	rep.WriteTable(&tab, true)
+	for _, r := range rep.Results {
+		switch {
+		case r.Status == conformance.Fail:
+			t.Errorf("FAIL %s: %v %v (rule: %s; %s)", r.ID, r.Details, r.Crash, r.Rule, r.Source)
+		case isDocker && r.Status == conformance.Warn:
+			t.Errorf("WARN %s: %v", r.ID, r.Details)
+		case isDocker && r.Status == conformance.Skip:
+			t.Errorf("SKIP %s: %v", r.ID, r.Details)
+		}
+	}
+	if t.Failed() || testing.Verbose() || !isDocker {
+		t.Logf("conformance report:\n%s", tab.String())
+	}
+}
 
 // Symbols Falco requires for the capabilities the plugin declares.
 var (
@@ -57,7 +97,11 @@ func TestSymbols(t *testing.T) {
 	}
 }
 
+// TestInfo, TestFieldsJSON and TestInitSchema hold the docker plugin to
+// stricter expectations than Falco's (best practices included); any other
+// plugin is judged by TestConformance, at the levels Falco itself applies.
 func TestInfo(t *testing.T) {
+	needDocker(t)
 	v := plug.RequiredAPIVersion()
 	m := semverRe.FindStringSubmatch(v)
 	if m == nil || m[1] != "3" {
@@ -91,24 +135,20 @@ func TestInfo(t *testing.T) {
 			}
 		}
 	}
-	if isDocker {
-		want := map[string]string{"name": "docker", "source": "docker", "version": "0.5.0", "api": "3.11.0", "extract": `["docker"]`}
-		got := map[string]string{"name": plug.Name(), "source": plug.EventSource(), "version": plug.Version(), "api": v, "extract": plug.ExtractSources()}
-		for k := range want {
-			if want[k] != got[k] {
-				t.Errorf("%s = %q, want %q", k, got[k], want[k])
-			}
+	want := map[string]string{"name": "docker", "source": "docker", "version": "0.5.0", "api": "3.11.0", "extract": `["docker"]`}
+	got := map[string]string{"name": plug.Name(), "source": plug.EventSource(), "version": plug.Version(), "api": v, "extract": plug.ExtractSources()}
+	for k := range want {
+		if want[k] != got[k] {
+			t.Errorf("%s = %q, want %q", k, got[k], want[k])
 		}
-		if plug.ID() != 5 {
-			t.Errorf("id = %d, want 5 (the registry's docker plugin id)", plug.ID())
-		}
+	}
+	if plug.ID() != 5 {
+		t.Errorf("id = %d, want 5 (the registry's docker plugin id)", plug.ID())
 	}
 }
 
 func TestFieldsJSON(t *testing.T) {
-	if !plug.Has("plugin_get_fields") {
-		t.Skip("no extraction capability")
-	}
+	needDocker(t)
 	fields, err := plug.Fields()
 	if err != nil {
 		t.Fatal(err)
@@ -132,41 +172,35 @@ func TestFieldsJSON(t *testing.T) {
 		if f.Desc == "" {
 			t.Errorf("field %s has no description", f.Name)
 		}
-		if isDocker {
-			if !strings.HasPrefix(f.Name, "docker.") {
-				t.Errorf("field %s is outside the docker. class", f.Name)
-			}
-			if f.Display == "" {
-				t.Errorf("field %s has no display name", f.Name)
-			}
+		if !strings.HasPrefix(f.Name, "docker.") {
+			t.Errorf("field %s is outside the docker. class", f.Name)
+		}
+		if f.Display == "" {
+			t.Errorf("field %s has no display name", f.Name)
 		}
 	}
-	if isDocker {
-		// The registry plugin's fields, same names, all strings, plus actor.id.
-		for _, n := range strings.Fields(`docker.status docker.id docker.from docker.type docker.action docker.stack.namespace docker.node.id
-			docker.swarm.task docker.swarm.taskid docker.swarm.taskname docker.swarm.servicename docker.node.statenew
-			docker.node.stateold docker.attributes.container docker.attributes.image docker.attributes.name
-			docker.attributes.type docker.attributes.exitcode docker.attributes.signal docker.scope docker.actor.id`) {
-			found := false
-			for _, f := range fields {
-				if f.Name == n {
-					found = true
-					if f.Type != "string" {
-						t.Errorf("%s has type %s, the registry plugin's is string", n, f.Type)
-					}
+	// The registry plugin's fields, same names, all strings, plus actor.id.
+	for _, n := range strings.Fields(`docker.status docker.id docker.from docker.type docker.action docker.stack.namespace docker.node.id
+		docker.swarm.task docker.swarm.taskid docker.swarm.taskname docker.swarm.servicename docker.node.statenew
+		docker.node.stateold docker.attributes.container docker.attributes.image docker.attributes.name
+		docker.attributes.type docker.attributes.exitcode docker.attributes.signal docker.scope docker.actor.id`) {
+		found := false
+		for _, f := range fields {
+			if f.Name == n {
+				found = true
+				if f.Type != "string" {
+					t.Errorf("%s has type %s, the registry plugin's is string", n, f.Type)
 				}
 			}
-			if !found {
-				t.Errorf("registry-compatible field %s is missing", n)
-			}
+		}
+		if !found {
+			t.Errorf("registry-compatible field %s is missing", n)
 		}
 	}
 }
 
 func TestInitSchema(t *testing.T) {
-	if !plug.Has("plugin_get_init_schema") {
-		t.Skip("no init schema")
-	}
+	needDocker(t)
 	s, typ := plug.InitSchema()
 	if typ != 1 {
 		t.Fatalf("schema type %d, want 1 (JSON)", typ)
@@ -178,15 +212,13 @@ func TestInitSchema(t *testing.T) {
 	if err := json.Unmarshal([]byte(s), &schema); err != nil {
 		t.Fatalf("schema is not JSON: %v\n%s", err, s)
 	}
-	if isDocker {
-		if schema.Type != "object" || len(schema.Properties) == 0 {
-			t.Fatalf("schema should describe an object with properties: %s", s)
-		}
-		for k, p := range schema.Properties {
-			for _, a := range []string{"title", "description", "default", "examples"} {
-				if _, ok := p[a]; !ok {
-					t.Errorf("schema property %s has no %s", k, a)
-				}
+	if schema.Type != "object" || len(schema.Properties) == 0 {
+		t.Fatalf("schema should describe an object with properties: %s", s)
+	}
+	for k, p := range schema.Properties {
+		for _, a := range []string{"title", "description", "default", "examples"} {
+			if _, ok := p[a]; !ok {
+				t.Errorf("schema property %s has no %s", k, a)
 			}
 		}
 	}

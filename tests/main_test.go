@@ -5,9 +5,15 @@
 // Environment:
 //
 //	DOCKER_PLUGIN_SO   path of an already built libdocker.so (make test sets
-//	                   it); otherwise TestMain builds one.
-//	HARNESS_PLUGIN     path of ANY other plugin .so: only the generic checks
-//	                   run (the docker-specific ones skip).
+//	                   it); otherwise TestMain builds one. It must be the
+//	                   docker plugin (name docker, id 5, source docker): any
+//	                   other identity fails the run instead of skipping the
+//	                   docker tests.
+//	HARNESS_PLUGIN     path of ANY plugin .so: the conformance suite
+//	                   (tests/conformance, TestConformance) runs on it, and
+//	                   the docker-specific tests skip unless it is the docker
+//	                   plugin. HARNESS_INIT and HARNESS_OPEN give the suite
+//	                   its init config and open params.
 //	CI=true            the Docker daemon tests must run (fail, not skip).
 package tests
 
@@ -19,6 +25,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/falco-docker/docker-plugin/tests/conformance"
 	"github.com/falco-docker/docker-plugin/tests/dockertest"
 	"github.com/falco-docker/docker-plugin/tests/harness"
 )
@@ -32,7 +39,25 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	// TestConformance runs the plugin in children re-executing this binary.
+	conformance.ChildMain()
 	os.Exit(run(m))
+}
+
+// The docker plugin's identity (the registry's plugin id 5).
+const (
+	dockerName   = "docker"
+	dockerID     = 5
+	dockerSource = "docker"
+)
+
+// dockerIdentity returns an error unless p says it is the docker plugin.
+func dockerIdentity(p *harness.Plugin) error {
+	if p.Name() != dockerName || p.ID() != dockerID || p.EventSource() != dockerSource {
+		return fmt.Errorf("%s is not the docker plugin: name %q, id %d, source %q (want %q, %d, %q)",
+			p.Path, p.Name(), p.ID(), p.EventSource(), dockerName, dockerID, dockerSource)
+	}
+	return nil
 }
 
 func run(m *testing.M) int {
@@ -69,7 +94,15 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "load plugin:", err)
 		return 1
 	}
-	isDocker = plug.Name() == "docker" && plug.ID() == 5
+	// The docker tests run unless HARNESS_PLUGIN names another plugin; a
+	// plugin under test that is not the docker plugin without it (an id
+	// changed by mistake) fails the run rather than skipping them.
+	idErr := dockerIdentity(plug)
+	if os.Getenv("HARNESS_PLUGIN") == "" && idErr != nil {
+		fmt.Fprintln(os.Stderr, "FAIL:", idErr, "(set HARNESS_PLUGIN to test another plugin)")
+		return 1
+	}
+	isDocker = idErr == nil
 	code := m.Run()
 	if err := dockertest.Shutdown(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -92,8 +125,8 @@ func buildPlugin(out string, extra ...string) error {
 	return nil
 }
 
-// needDocker skips a docker-specific test when the harness drives another
-// plugin.
+// needDocker skips a docker-specific test when HARNESS_PLUGIN names another
+// plugin (the only case where isDocker is false).
 func needDocker(t testing.TB) {
 	t.Helper()
 	if !isDocker {
