@@ -30,7 +30,7 @@ PUREPKGS := ./internal/... $(if $(wildcard rules/*.go),./rules/...)
 GOFILES := $(shell find . -name '*.go' -not -path './build/*')
 CFILES  := $(shell find abi tests/harness -name '*.[ch]')
 
-.PHONY: all clean test vet fmt-check unit harness harness-cgocheck2 run install uninstall package rules bench fuzz readme profile engines test-tools mutate
+.PHONY: all clean test vet fmt-check unit harness harness-cgocheck2 run install uninstall package rules bench fuzz readme profile engines test-tools mutate conformance
 
 all: $(OUTPUT)
 
@@ -118,6 +118,21 @@ fuzz:
 # "Error 3" and exits with its own status, 2.
 run: $(OUTPUT) $(PLUGIN_RUN)
 	$(PLUGIN_RUN) -so ./$(OUTPUT) -open $(call shq,$(OPEN)) -config $(call shq,$(CONFIG))$(if $(FIELDS), -fields $(call shq,$(FIELDS)))$(if $(N), -n $(call shq,$(N)))
+
+# The conformance suite (tests/conformance; README "Conformance suite") on
+# any plugin: make conformance PLUGIN=/path/libfoo.so [CONFIG=...] [OPEN=...]
+# (CONFIG unset: the defaults of the plugin's init schema; OPEN unset: "").
+# Without PLUGIN: this plugin, replaying a recorded engine corpus. Prints the
+# table, writes build/conformance.json, fails when a check FAILs. make test
+# runs the suite too (tests/TestConformance, tests/conformance).
+CONFORMANCE_OPEN = $(if $(PLUGIN)$(OPEN),$(OPEN),file://$(CURDIR)/tests/testdata/engines/docker-20.10.jsonl)
+
+conformance: build/conformance $(if $(PLUGIN),,$(OUTPUT))
+	build/conformance -plugin $(call shq,$(or $(PLUGIN),./$(OUTPUT)))$(if $(CONFIG), -init $(call shq,$(CONFIG))) -open $(call shq,$(CONFORMANCE_OPEN)) -json build/conformance.json
+
+build/conformance: $(GOFILES) $(CFILES) go.mod go.sum
+	@mkdir -p build
+	$(GO) build -o build/conformance ./tests/cmd/conformance
 
 # Profile the plugin's own runtime (pprofAddr) under a replay+extraction
 # workload driven through the ABI; profiles land in build/profile/.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"sort"
 	"sync"
 	"syscall"
@@ -38,9 +39,24 @@ func ChildMain() {
 	for _, n := range opts.SkipFields {
 		c.skipField[n] = true
 	}
-	c.run()
+	c.loop = loopStats{rcs: map[int32]int{}, valued: map[uint32]bool{}, extractCalls: map[string]int{}, lastPct: -1}
+	c.guard(c.run)
 	c.send(message{T: "done"})
 	os.Exit(0)
+}
+
+// guard runs f and turns a panic of the suite's own code into an internal
+// error for the parent: it must not pass for a crash of the plugin. (A
+// panic inside the plugin happens in its own runtime and kills the
+// process: it never reaches this recover.)
+func (c *child) guard(f func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.send(message{T: "internal", Reason: fmt.Sprintf("%v\n%s", r, debug.Stack())})
+			os.Exit(4)
+		}
+	}()
+	f()
 }
 
 // findings accumulates what checks found, grouped by a key so that one

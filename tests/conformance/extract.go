@@ -151,6 +151,7 @@ func (c *child) extractOne(id string, e harness.Ptr, num uint64, src harness.CSt
 		raws[k] = r.raw
 	}
 	rc, vals, starts, lengths := c.p.ExtractPtr(c.state, e, num, src, raws, offsets)
+	c.loop.extractCalls[id]++
 	switch rc {
 	case harness.Success:
 	case harness.Failure:
@@ -343,7 +344,7 @@ func (c *child) extractPhase() {
 			}
 			harness.FreePtr(e)
 		}
-		c.f.note("extract.hostile", "%d hostile events of source %q, %d fields each", len(payloads), srcName, len(c.m.fields))
+		c.f.note("extract.hostile", "%d hostile events of source %q, %d fields each (%d calls)", len(payloads), srcName, len(c.m.fields), c.loop.extractCalls["extract.hostile"])
 		c.report("extract.hostile")
 	}
 }
@@ -364,11 +365,15 @@ func (c *child) unknownRequests(srcName string, id uint32) {
 	other := harness.NewCString("conformance_other")
 	defer other.Free()
 	f0 := c.m.fields[0]
+	var answers []string
+	defer func() {
+		c.f.note(cid, "%d requests, no crash: %s", len(answers), strings.Join(answers, "; "))
+	}()
 	call := func(desc string, s harness.CString, ptr harness.Ptr, raws []harness.RawField) {
 		c.loop.evtnum++
 		c.crumb(cid, "", "plugin_extract_fields("+desc+")", "")
 		rc, _, _, _ := c.p.ExtractPtr(c.state, ptr, c.loop.evtnum, s, raws, false)
-		c.f.note(cid, "%s: %s", desc, rcName(rc))
+		answers = append(answers, desc+": "+rcName(rc))
 	}
 	n := uint32(len(c.m.fields))
 	call("unknown field id", src, e, []harness.RawField{{ID: n + 7, Name: "conformance.unknown", Type: harness.TypeString, ArgIndex: math.MaxUint64}})

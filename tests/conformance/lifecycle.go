@@ -60,7 +60,7 @@ func (c *child) concurrentMetrics() {
 	}
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() {
+	go c.guard(func() {
 		defer wg.Done()
 		for !stop.Load() {
 			c.sideCrumb("plugin_get_metrics")
@@ -72,7 +72,7 @@ func (c *child) concurrentMetrics() {
 			calls.Add(1)
 			runtime.Gosched()
 		}
-	}()
+	})
 	deadline := time.Now().Add(c.opts.ConcurrentTime)
 	params := c.openParamsValue()
 	opens := 0

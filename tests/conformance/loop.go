@@ -33,7 +33,10 @@ type loopStats struct {
 	valued        map[uint32]bool // field ids that had a value
 	evtStr        string
 	evtStrNull    int
-	kept          [][]byte // payloads of well-formed events
+	evtStrs       int
+	plugEvents    int            // plugin events checked
+	extractCalls  map[string]int // plugin_extract_fields calls per check
+	kept          [][]byte       // payloads of well-formed events
 	evtnum        uint64
 }
 
@@ -55,9 +58,6 @@ func (c *child) loopPhase() {
 		return
 	}
 	l := &c.loop
-	l.rcs = map[int32]int{}
-	l.valued = map[uint32]bool{}
-	l.lastPct = -1
 	src := harness.NewCString(c.evtSource())
 	defer src.Free()
 	deadline := time.Now().Add(c.opts.LoopTime)
@@ -229,6 +229,7 @@ func (c *child) event(e harness.Ptr, src harness.CString) {
 			return
 		}
 	}
+	l.plugEvents++
 	l0, l1, pid := u32(full[26:]), u32(full[30:]), u32(full[34:])
 	if l0 != 4 {
 		c.f.fail("events.length", "l0", "the plugin id parameter's length is %d, want 4", l0)
@@ -281,6 +282,9 @@ func (c *child) eventToString(id string, e harness.Ptr, num uint64, src harness.
 	}
 	c.crumb(id, "", fmt.Sprintf("plugin_event_to_string(event %d)", num), "")
 	p := c.p.EventToStringPtr(c.state, e, num, src)
+	if id == "event-to-string" {
+		c.loop.evtStrs++
+	}
 	s, st := harness.SafeCString(p, 1<<20)
 	switch {
 	case st == harness.StrNull:
@@ -360,6 +364,15 @@ func (c *child) loopVerdicts() {
 			"events.timestamp", "events.writable", "extract.values", "extract.args", "event-to-string")
 	} else {
 		c.f.note("events.type", "%d events checked", l.events)
+		c.f.note("events.plugin-id", "%d plugin events checked", l.plugEvents)
+		c.f.note("events.length", "%d plugin events checked", l.plugEvents)
+		c.f.note("events.timestamp", "%d plugin events checked", l.plugEvents)
+		c.f.note("events.writable", "%d well-formed events written in place", l.evtnum)
+		c.f.note("extract.values", "%d fields on %d events: %d calls", len(c.m.fields), l.extracted, l.extractCalls["extract.values"])
+		c.f.note("extract.args", "%d calls with arguments a rule can give", l.extractCalls["extract.args"])
+		if l.evtStrs > 0 {
+			c.f.note("event-to-string", "%d events formatted", l.evtStrs)
+		}
 	}
 	if l.extracted == 0 && c.m.extraction {
 		c.skip("no well-formed event to extract from", "extract.values", "extract.args")

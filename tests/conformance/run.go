@@ -94,7 +94,8 @@ const childEnv = "CONFORMANCE_CHILD"
 type message struct {
 	// T is the kind: "crumb" (a plugin call is about to run), "phase"
 	// (the checks a phase will report), "result", "skip" (checks that
-	// cannot run, with the reason) or "done".
+	// cannot run, with the reason), "internal" (the suite itself failed)
+	// or "done".
 	T string `json:"t"`
 	// Crumb: the check a crash is attributed to, the one a hang is
 	// attributed to (when different), the call, and whether it runs on
@@ -158,6 +159,9 @@ func Run(opts Options) (*Report, error) {
 		out, err := runChild(exe, o)
 		if err != nil {
 			return nil, err
+		}
+		if out.internal != "" {
+			return nil, fmt.Errorf("conformance: internal error of the suite (not the plugin's): %s", out.internal)
 		}
 		for _, m := range out.msgs {
 			switch m.T {
@@ -233,14 +237,15 @@ func Run(opts Options) (*Report, error) {
 
 // childOutput is what one child process left.
 type childOutput struct {
-	msgs   []message
-	crumb  message  // the last main-thread crumb
-	side   string   // the call in flight on the concurrent thread
-	phase  []string // checks of the phase that was running
-	done   bool
-	hang   bool
-	state  *os.ProcessState
-	stderr []byte
+	msgs     []message
+	crumb    message  // the last main-thread crumb
+	side     string   // the call in flight on the concurrent thread
+	phase    []string // checks of the phase that was running
+	internal string   // the suite's own panic
+	done     bool
+	hang     bool
+	state    *os.ProcessState
+	stderr   []byte
 }
 
 var (
@@ -383,6 +388,8 @@ func runChild(exe string, opts Options) (*childOutput, error) {
 				out.phase = m.Checks
 			case "done":
 				out.done = true
+			case "internal":
+				out.internal = m.Reason
 			}
 			out.msgs = append(out.msgs, m)
 		case <-timer.C:

@@ -199,6 +199,8 @@ func (c *child) apiVersion(s string, st harness.StrState) {
 	}
 	if !strictAPIRe.MatchString(s) {
 		f.warn("api-version.parse", "strict", "required API version %q is read as %d.%d.%d but is not plain X.Y.Z", s, v.major, v.minor, v.patch)
+	} else {
+		f.note("api-version.parse", "%q", s)
 	}
 	switch {
 	case v.major != fwMajor:
@@ -468,6 +470,12 @@ func checkFieldNames(f *findings, fields []field) {
 	if len(notBest) > 0 {
 		f.warn("fields.naming", "best", "%d field names outside the best-practice regex (Falco accepts them): %s", len(notBest), listSome(notBest, 8))
 	}
+	if f.status("fields.overlap") == Pass {
+		f.note("fields.overlap", "no field named as one of the %d generic evt.* fields", len(genericFields))
+	}
+	if len(notGrammar)+len(notBest) == 0 {
+		f.note("fields.naming", "the %d names match the best-practice regex", len(fields))
+	}
 	var dups []string
 	for n, k := range seen {
 		if k > 1 {
@@ -477,6 +485,8 @@ func checkFieldNames(f *findings, fields []field) {
 	sort.Strings(dups)
 	if len(dups) > 0 {
 		f.warn("fields.unique", "dup", "declared more than once: %s", listSome(dups, 8))
+	} else {
+		f.note("fields.unique", "%d distinct names", len(seen))
 	}
 	var cls []string
 	for cl := range classes {
@@ -571,6 +581,9 @@ func checkSchemaDocs(f *findings, props map[string]any) {
 	if len(noDesc) > 0 {
 		f.warn("init-schema.docs", "desc", "properties without a description: %s", listSome(noDesc, 8))
 	}
+	if len(noTitle)+len(noDesc) == 0 {
+		f.note("init-schema.docs", "%d properties, each with a title and a description", len(props))
+	}
 }
 
 func (c *child) naming(strs map[string]string) {
@@ -595,6 +608,9 @@ func (c *child) naming(strs map[string]string) {
 	}
 	if m.version != "" && scanVersion(m.version).ok && !semverRe.MatchString(m.version) {
 		f.warn(id, "semver", "version %q is not semver", m.version)
+	}
+	if f.status(id) == Pass {
+		f.note(id, "name %q, sources, description, contact and version follow the registry's conventions", m.name)
 	}
 }
 
