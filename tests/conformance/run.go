@@ -335,6 +335,9 @@ func runChild(exe string, opts Options) (*childOutput, error) {
 	cmd.ExtraFiles = []*os.File{pw}
 	cmd.Stdout = io.Discard
 	cmd.Stderr = errTail
+	// A process the plugin started may keep stderr open after the child
+	// is gone: Wait gives up on the copy after this.
+	cmd.WaitDelay = 2 * time.Second
 	if err := cmd.Start(); err != nil {
 		pw.Close()
 		return nil, fmt.Errorf("conformance: start child: %w", err)
