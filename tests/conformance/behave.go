@@ -209,6 +209,9 @@ func (c *child) otherConfigs(used string) {
 
 func (c *child) openParams() {
 	const id = "open-params.list"
+	if !c.want(id) {
+		return
+	}
 	c.phase(id)
 	switch {
 	case !c.m.sourcing:

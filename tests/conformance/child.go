@@ -253,6 +253,10 @@ func (c *child) skipRest(reason string) {
 
 func (c *child) run() {
 	c.phase("load")
+	if c.faulted["load"] {
+		c.skipRest("the library crashes or hangs when loaded (see load)")
+		return
+	}
 	c.crumb("load", "", "dlopen", "")
 	p, err := harness.Load(c.opts.Plugin)
 	if err != nil {

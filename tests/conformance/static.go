@@ -102,6 +102,14 @@ func (c *child) static() bool {
 		"source.identity", "fields.schema", "fields.overlap", "extract-sources.json", "init-schema.json",
 		"fields.naming", "fields.unique", "fields.class", "info.naming", "init-schema.docs", "info.plugin"}
 	c.phase(ids...)
+	for _, id := range ids {
+		if c.faulted[id] {
+			// A getter the loader calls crashed or hung: Falco dies
+			// loading the plugin, nothing more can be learnt.
+			c.skipRest("the plugin crashes or hangs when Falco loads it (see " + id + ")")
+			return false
+		}
+	}
 	f := c.f
 	m := &c.m
 	m.syms = map[string]bool{}

@@ -34,6 +34,7 @@ var variants = []variant{
 	{name: "NULL_SOURCE", fail: "source.identity", warn: []string{"info.naming"}},
 	{name: "SYSCALL_SOURCE", fail: "source.identity"},
 	{name: "FIELD_BAD_TYPE", fail: "fields.schema"},
+	{name: "CRASH_GET_FIELDS", fail: "fields.schema", crash: "SIGSEGV", call: "plugin_get_fields"},
 	{name: "FIELD_ARG_KIND", fail: "fields.schema"},
 	{name: "FIELD_EVT_OVERLAP", fail: "fields.overlap", warn: []string{"fields.class"}},
 	{name: "EXTRACT_SOURCES_BAD", fail: "extract-sources.json"},
@@ -41,6 +42,7 @@ var variants = []variant{
 	{name: "INIT_RC_UNSET", fail: "init"},
 	{name: "INIT_CRASH_EMPTY", fail: "init.other-configs", crash: "SIGSEGV", call: `plugin_init("{}")`},
 	{name: "OPEN_PARAMS_BAD", fail: "open-params.list"},
+	{name: "CRASH_LIST_OPEN", fail: "open-params.list", crash: "SIGSEGV", call: "plugin_list_open_params"},
 	{name: "OPEN_FAILS", fail: "open"},
 	{name: "CLOSE_NULL_CRASH", fail: "open.bad-params", crash: "SIGSEGV", call: "plugin_close(state, 0x0)"},
 	{name: "BATCH_EMPTY_SUCCESS", fail: "next-batch.contract"},
@@ -171,6 +173,13 @@ func runVariant(t *testing.T, dir string, v variant) *Report {
 			t.Logf("FAIL %s: %v %v", id, r.Details, r.Crash)
 		}
 		t.Fatalf("FAIL checks %v, want %v", fails, want)
+	}
+	// A restart after a crash or a hang goes on with what remains: every
+	// check ends with a result or a skip that says why.
+	for _, r := range rep.Results {
+		if r.Status == Skip && (len(r.Details) == 0 || r.Details[0] == "not run") {
+			t.Errorf("%s was not run, with no reason", r.ID)
+		}
 	}
 	if v.fail == "" {
 		return rep

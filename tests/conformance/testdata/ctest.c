@@ -118,6 +118,9 @@ EXPORT const char* plugin_get_extract_event_sources(void) {
 enum { F_N, F_NAMEF, F_EVEN, F_TS, F_AGE, F_TAGSF, F_TAG, F_ATTR, F_ADDR, F_EXTRA, NFIELDS };
 
 EXPORT const char* plugin_get_fields(void) {
+#ifdef V_CRASH_GET_FIELDS
+	*(volatile int*)0 = 1;
+#endif
 	return "["
 	       "{\"name\": \"ctest.n\", \"type\": \"" F_N_TYPE "\", \"desc\": \"event number\", \"display\": \"N\"},"
 	       "{\"name\": \"" F_NAME "\", \"type\": \"string\", \"desc\": \"event name\"},"
@@ -201,6 +204,9 @@ EXPORT const char* plugin_get_last_error(ss_plugin_t* st) {
 
 EXPORT const char* plugin_list_open_params(ss_plugin_t* st, ss_plugin_rc* rc) {
 	(void)st;
+#ifdef V_CRASH_LIST_OPEN
+	*(volatile int*)0 = 1;
+#endif
 	*rc = SS_PLUGIN_SUCCESS;
 #ifdef V_OPEN_PARAMS_BAD
 	return "[{\"desc\": \"no value\"}]";
