@@ -120,10 +120,11 @@ func TestLiveDeliversDaemonBytes(t *testing.T) {
 	l := openLiveT(t, d.Endpoint(), env.Env, noenv)
 	i := d.WaitConn(t)
 
-	// Unknown fields, a Podman-style extra and odd spacing survive as is.
+	// Unknown fields (Podman's HealthStatus, in a line recorded from it),
+	// other extras and odd spacing survive as is.
 	raw := []string{
 		msg("start", "aa", 1714560000123456789),
-		`{"Type":"container","Action":"died","Actor":{"ID":"bb","Attributes":{"containerExitCode":"0","podId":""}},"time":1714560001,"timeNano":1714560001000000001,"x-extra":{"k":[1,2]}}`,
+		`{"status":"health_status","id":"81e9145990ecbf8c66a7771185a00ac41079df6f1e81bc68eb679be548613aab","from":"docker.io/library/falco-docker-plugin-testbox:b8d830751741-6b7adbd0719f","Type":"container","Action":"health_status","Actor":{"ID":"81e9145990ecbf8c66a7771185a00ac41079df6f1e81bc68eb679be548613aab","Attributes":{"containerExitCode":"0","falco-docker-plugin-test":"000recorded0","image":"docker.io/library/falco-docker-plugin-testbox:b8d830751741-6b7adbd0719f","name":"fdp-h-000recorded0","podId":""}},"scope":"local","time":1796064592,"timeNano":1796064592338718821,"HealthStatus":"starting"}`,
 		`{"Type":"network" , "Action":"create","Actor":{"ID":"cc","Attributes":{"name":"n"}},"time":1714560002}`,
 	}
 	d.Send(raw...)
@@ -133,7 +134,7 @@ func TestLiveDeliversDaemonBytes(t *testing.T) {
 			t.Errorf("event %d payload\n got %s\nwant %s", k, got.Events[k], want)
 		}
 	}
-	if got.TS[0] != 1714560000123456789 || got.TS[1] != 1714560001000000001 {
+	if got.TS[0] != 1714560000123456789 || got.TS[1] != 1796064592338718821 {
 		t.Errorf("timestamps %v: want timeNano", got.TS[:2])
 	}
 	if got.TS[2] != 1714560002000000000 {
