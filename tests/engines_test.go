@@ -257,6 +257,17 @@ func TestEngineScenario(t *testing.T) {
 		if _, p := plug.Progress(all.s, all.i); !strings.Contains(p, "API "+negotiated(e.API)+")") {
 			t.Errorf("progress %q: want the negotiated API version %s", p, negotiated(e.API))
 		}
+		// What the plugin reads at the negotiated version: JSON lines, as
+		// application/jsonl from API 1.52 on.
+		now := time.Now().Unix()
+		resp := e.Get(t, fmt.Sprintf("/v%s/events?since=%d&until=%d", negotiated(e.API), now-1, now))
+		wantCT := "application/json"
+		if e.Kind == dockertest.KindMoby {
+			wantCT = "application/jsonl"
+		}
+		if ct := resp.Header.Get("Content-Type"); resp.StatusCode != 200 || ct != wantCT {
+			t.Errorf("GET /events at API %s: %s, Content-Type %q, want 200 and %s", negotiated(e.API), resp.Status, ct, wantCT)
+		}
 		t.Logf("%s (API %s): %d events of ours, %d through the label filter", e.Name, e.API, len(ours), len(labelled.evts))
 	})
 }
@@ -382,6 +393,16 @@ func checkScenario(t *testing.T, k dockertest.Kind, s scenario, evts []liveEvent
 		}
 		if typ := e.str("docker.type"); typ != "container" && typ != "image" {
 			c.check("a "+typ+" event (status/id only for containers and images, as Docker)", e, want{"docker.status": NA, "docker.id": NA})
+		}
+		// The message shape: API >= 1.52 has no status/id/from, older
+		// daemons send status for container and image events, Podman's
+		// compatible endpoint (API 1.41) for every event.
+		var top map[string]json.RawMessage
+		json.Unmarshal(e.payload, &top)
+		_, hasStatus := top["status"]
+		wantStatus := podman || (docker && (e.str("docker.type") == "container" || e.str("docker.type") == "image"))
+		if _, hasID := top["id"]; hasStatus != wantStatus || (moby && hasID) {
+			t.Errorf("status member present %v, want %v: %s", hasStatus, wantStatus, e.payload)
 		}
 	}
 

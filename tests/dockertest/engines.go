@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -92,6 +94,33 @@ func (e *Engine) Podman(t testing.TB, args ...string) string {
 		t.Fatalf("%s: podman %s: %v", e.Name, strings.Join(args, " "), err)
 	}
 	return out
+}
+
+// Get makes an Engine API request to the engine (path includes the
+// version prefix and query), on its unix socket.
+func (e *Engine) Get(t testing.TB, path string) *http.Response {
+	t.Helper()
+	host := e.host
+	if host == "" {
+		host = os.Getenv("DOCKER_HOST")
+	}
+	if host == "" {
+		host = "unix:///var/run/docker.sock"
+	}
+	sock, ok := strings.CutPrefix(host, "unix://")
+	if !ok {
+		t.Fatalf("%s: %s is not a unix socket", e.Name, host)
+	}
+	c := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+		}}}
+	resp, err := c.Get("http://engine" + path)
+	if err != nil {
+		t.Fatalf("%s: GET %s: %v", e.Name, path, err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
 }
 
 // Reload makes a daemon the tests started reload its configuration
