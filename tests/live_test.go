@@ -31,8 +31,19 @@ func (e liveEvent) str(name string) string {
 		return v.Strs[0]
 	case len(v.U64s) > 0:
 		return strconv.FormatUint(v.U64s[0], 10)
+	case len(v.Bools) > 0:
+		return strconv.FormatBool(v.Bools[0])
 	}
 	return "<NA>"
+}
+
+// list is a list field's values (nil without any).
+func (e liveEvent) list(name string) []string {
+	v := e.f[name]
+	if !v.Present {
+		return nil
+	}
+	return v.Strs
 }
 
 func (e liveEvent) u64(name string) (uint64, bool) {
@@ -49,8 +60,14 @@ func liveRequests(t *testing.T) []harness.Request {
 	t.Helper()
 	var reqs []harness.Request
 	for id, f := range mustFields(t) {
-		r := harness.Request{ID: uint32(id), Name: f.Name, Type: f.TypeCode()}
-		if f.Arg.IsRequired {
+		r := harness.Request{ID: uint32(id), Name: f.Name, Type: f.TypeCode(), IsList: f.IsList}
+		switch {
+		case f.Name == "docker.container.mount.source":
+			// The tests' mounts: /var/run/docker.sock and / (at /host).
+			r.Arg, r.HasArg, r.Name = "/host", true, f.Name+"[/host]"
+		case f.Name == "docker.container.mount.dest":
+			r.Arg, r.HasArg, r.Name = "/var/run/docker.sock", true, f.Name+"[/var/run/docker.sock]"
+		case f.Arg.IsRequired:
 			r.Arg, r.HasArg, r.Name = dockertest.Label, true, f.Name+"["+dockertest.Label+"]"
 		}
 		reqs = append(reqs, r)

@@ -119,6 +119,7 @@ type Value struct {
 	Present bool // res_len > 0
 	Strs    []string
 	U64s    []uint64
+	Bools   []bool // FTYPE_BOOL: ss_plugin_bool (uint32) values
 }
 
 // ExtractResult is what one plugin_extract_fields call produced.
@@ -185,6 +186,10 @@ func (p *Plugin) Extract(s State, store *EventStore, k int, reqs []Request, with
 		case TypeString:
 			for _, sp := range unsafe.Slice((**C.char)(resPtr), cnt) {
 				v.Strs = append(v.Strs, C.GoString(sp))
+			}
+		case TypeBool:
+			for _, b := range unsafe.Slice((*uint32)(resPtr), cnt) {
+				v.Bools = append(v.Bools, b != 0)
 			}
 		default:
 			v.U64s = append(v.U64s, unsafe.Slice((*uint64)(resPtr), cnt)...)
