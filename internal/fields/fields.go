@@ -228,7 +228,7 @@ var Table = []Field{
 	{ID: CtrReadonlyRootfs, Name: "docker.container.readonly_rootfs", Type: Bool, Display: "Read-only Root Filesystem", Example: "true",
 		Desc: ctxDesc("The container's root filesystem is read-only (--read-only).")},
 	{ID: CtrImageID, Name: "docker.container.image.id", Type: String, Display: "Container Image ID", Example: "sha256:4048db5d3672...",
-		Desc: ctxDesc("Id of the image the container runs (Podman's without sha256:, as Podman writes it).")},
+		Desc: ctxDesc("Id of the image the container runs (sha256:...).")},
 	{ID: CtrImageDigest, Name: "docker.container.image.digest", Type: String, Display: "Container Image Digest", Example: "sha256:77726ef6b57d...",
 		Desc: ctxDesc("Repository digest of the container's image: from the reference it was run by (image@sha256:...), else the image's repository digest of the same repository; no value for an image that has none (built or imported locally and never pushed or pulled).")},
 	{ID: CtrCmdline, Name: "docker.container.cmdline", Type: String, Display: "Container Command Line", Example: "nginx -g daemon off;",
