@@ -143,6 +143,24 @@ func (r *liveReader) until(what string, timeout time.Duration, done func() bool)
 	}
 }
 
+// drained polls until every event the plugin received has been delivered
+// and read (an event may wait for its container's context), or fails after
+// timeout.
+func (r *liveReader) drained(timeout time.Duration) {
+	r.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		m := plug.MetricsMap(r.s)
+		if m["events_received"] == m["events_delivered"]+m["events_dropped"]+m["events_malformed"]+m["events_oversize"]+m["events_duplicate"] {
+			return
+		}
+		if time.Now().After(deadline) {
+			r.t.Fatalf("after %s: events_received %d, delivered %d", timeout, m["events_received"], m["events_delivered"])
+		}
+		r.poll()
+	}
+}
+
 func (r *liveReader) dump() string {
 	var b strings.Builder
 	for _, e := range r.evts {
@@ -191,7 +209,9 @@ func subsequence(want, got []string) bool {
 func TestLiveFakeDaemonThroughABI(t *testing.T) {
 	needDocker(t)
 	d := sourcetest.New(t, "1.52")
-	s := initOK(t, `{"queueSize":16,"reconnectMinMs":10,"reconnectMaxMs":50,"logLevel":"error"}`)
+	// The queue's own accounting: events go to it as they are read (the
+	// container context, which orders them behind inspections, is off).
+	s := initOK(t, `{"queueSize":16,"reconnectMinMs":10,"reconnectMaxMs":50,"logLevel":"error","containerContext":false}`)
 	i := openOK(t, s, d.Endpoint())
 	d.WaitConn(t)
 	msg := func(k int) string {
