@@ -18,6 +18,7 @@ type liveEvent struct {
 	ts      uint64
 	payload []byte
 	f       map[string]harness.Value
+	at      time.Time // when next_batch returned it
 }
 
 // str is a field's value as Falco would print it: <NA> without one (a
@@ -122,7 +123,7 @@ func (r *liveReader) read() int32 {
 		if res.RC != harness.Success {
 			t.Fatalf("extract: rc=%d: %s", res.RC, plug.LastError(r.s))
 		}
-		e := liveEvent{ts: c.TS, payload: c.Data, f: map[string]harness.Value{}}
+		e := liveEvent{ts: c.TS, payload: c.Data, f: map[string]harness.Value{}, at: time.Now()}
 		for j, rq := range r.reqs {
 			e.f[rq.Name] = res.Values[j]
 		}
