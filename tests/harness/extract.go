@@ -229,6 +229,9 @@ func NewBenchFields(reqs []Request) *BenchFields {
 		flds[i].field_id = C.uint32_t(r.ID)
 		flds[i].field = name
 		flds[i].ftype = C.uint32_t(r.Type)
+		if r.IsList {
+			flds[i].flist = 1
+		}
 		if r.HasArg {
 			a := C.CString(r.Arg)
 			b.cstrs = append(b.cstrs, unsafe.Pointer(a))
