@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // A context round-trips: what AppendContext writes, the accessors read,
@@ -185,4 +186,58 @@ func TestGlobAndFindMount(t *testing.T) {
 			t.Errorf("FindMount(%q, byDest %v) = %q %v, want %q %v", tc.arg, tc.byDest, got, ok, tc.want, tc.ok)
 		}
 	}
+}
+
+// FuzzContext: what AppendContext writes, inserted into a message, reads
+// back the same (for valid UTF-8: invalid bytes pass through but an escape
+// sequence beside them may be read differently); and no payload makes the
+// accessors panic or read a context of another container.
+func FuzzContext(f *testing.F) {
+	f.Add("c1", "1000", "/var/run/docker.sock", "/run/docker.sock", "seccomp=unconfined", `{"Type":"container","Actor":{"ID":"c1"}}`)
+	f.Add("x", "", "/a\"b\\c\n", "", "\x01", `{"Type":"network","Actor":{"ID":"n","Attributes":{"container":"x"}},"falco:container":{"id":"x","mounts":[1,{"rw":"no"}]}}`)
+	f.Add("id", "u", "*", "?", "apparmor:unconfined", `{"falco:container":{"id":"id"}}`)
+	f.Fuzz(func(t *testing.T, id, user, src, dst, opt, raw string) {
+		// Any payload: no panic; a context only for the event's container.
+		var e Event
+		e.Parse([]byte(raw))
+		if e.HasContainerContext() {
+			if cid := e.ContainerID(); !cid.OK || e.ctx().id.S != cid.S {
+				t.Fatalf("context of %q on an event of %q", e.ctx().id.S, cid.S)
+			}
+		}
+		for _, m := range e.ContainerMounts() {
+			_ = e.MountString(m)
+		}
+		e.FindMount(src, true)
+		e.FindMount(dst, false)
+		_, _, _, _ = e.ContainerPrivileged(), e.ContainerCapAdd(), e.ContextExecCmdline(), e.ContainerImageDigest()
+
+		for _, s := range []string{id, user, src, dst, opt} {
+			if !utf8.ValidString(s) {
+				return
+			}
+		}
+		if id == "" {
+			return
+		}
+		c := Context{ID: id, Privileged: FlagTrue, HostIPC: FlagFalse, User: &user, SecurityOpt: []string{opt},
+			Mounts: []Mount{{Type: "bind", Source: src, Destination: dst, RW: FlagTrue}}, Cmdline: opt}
+		base, _ := json.Marshal(map[string]any{"Type": "container", "Action": "start", "Actor": map[string]any{"ID": id}})
+		msg, ok := InsertMember(nil, base, ContainerMember, CloseContext(AppendExec(AppendContext(nil, &c), Exec{ID: dst, Cmdline: src})))
+		if !ok || !json.Valid(msg) {
+			t.Fatalf("not a JSON object: %q", msg)
+		}
+		e.Parse(msg)
+		if !e.HasContainerContext() || e.ContainerUser().S != user || !reflect.DeepEqual(e.ContainerSecurityOpt(), c.SecurityOpt) ||
+			!reflect.DeepEqual(e.ContainerMounts(), c.Mounts) || e.ContextExecCmdline().S != src && src != "" || !e.ContainerPrivileged().V ||
+			e.ContainerHostIPC() != (Bool{OK: true}) || e.ContainerHostPID().OK {
+			t.Fatalf("read back differs from %+v: %s", c, msg)
+		}
+		if _, isIndex := mountIndex(dst); isIndex {
+			return // [1] is an index, not a path
+		}
+		if m, ok := e.FindMount(dst, true); !ok || m.Source != src {
+			t.Fatalf("FindMount(%q) = %+v %v", dst, m, ok)
+		}
+	})
 }
