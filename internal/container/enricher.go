@@ -340,7 +340,7 @@ func (e *Enricher) pop() {
 	e.n--
 	e.pendBytes -= len(p.buf)
 
-	payload := p.buf
+	payload, enriched := p.buf, false
 	if p.ent != nil && p.ent.state == ready {
 		e.member = append(e.member[:0], p.ent.ctx...)
 		if x, ok := e.attribute(p.ent, p.exec); ok {
@@ -349,20 +349,20 @@ func (e *Enricher) pop() {
 		e.member = event.CloseContext(e.member)
 		if out, ok := event.InsertMember(e.out[:0], p.buf, event.ContainerMember, e.member); ok {
 			e.out = out
-			if len(out) <= e.cfg.MaxEventSize {
-				payload = out
+			if len(out) <= e.cfg.MaxEventSize { // else as sent: never a larger event than allowed
+				payload, enriched = out, true
 			}
 		}
 	}
 	if p.named {
-		if len(payload) != len(p.buf) {
+		if enriched {
 			e.c.ContextEvents.Add(1)
 		} else {
 			e.c.NoContextEvents.Add(1)
 		}
 		// Without what it waited for because that took too long: the
 		// event's deadline passed first, or the call's own timeout did.
-		if early || (len(payload) == len(p.buf) && p.ent != nil && p.ent.state == failed && p.ent.timeout) {
+		if early || (!enriched && p.ent != nil && p.ent.state == failed && p.ent.timeout) {
 			e.c.ContextTimeouts.Add(1)
 		}
 	}
