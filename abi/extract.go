@@ -194,6 +194,7 @@ type valueSink struct {
 	ftype uint32
 	strs  []unsafe.Pointer // C string pointers of this request
 	u64s  []uint64
+	bools []uint32 // ss_plugin_bool values
 	err   error
 }
 
@@ -201,6 +202,7 @@ func (s *valueSink) begin(a *arena, ftype uint32, plain bool) {
 	s.a, s.ftype, s.plain, s.err = a, ftype, plain, nil
 	s.strs = s.strs[:0]
 	s.u64s = s.u64s[:0]
+	s.bools = s.bools[:0]
 }
 
 func (s *valueSink) String(v string) {
@@ -235,13 +237,27 @@ func (s *valueSink) Uint64(v uint64) {
 	s.u64s = append(s.u64s, v)
 }
 
+// Bool collects a value of a bool field (FTYPE_BOOL: an array of
+// ss_plugin_bool, uint32, 1 for true).
+func (s *valueSink) Bool(v bool) {
+	if s.ftype != sdk.FieldTypeBool {
+		s.err = fmt.Errorf("field type mismatch: a boolean for a field of type %d", s.ftype)
+		return
+	}
+	b := uint32(0)
+	if v {
+		b = 1
+	}
+	s.bools = append(s.bools, b)
+}
+
 // finish writes the collected values as the request's result. No value
 // leaves res_len at 0: Falco shows <NA>.
 func (s *valueSink) finish(req *C.ss_plugin_extract_field) error {
 	if s.err != nil {
 		return s.err
 	}
-	n := len(s.strs) + len(s.u64s)
+	n := len(s.strs) + len(s.u64s) + len(s.bools)
 	if n == 0 {
 		req.res_len = 0
 		return nil
@@ -253,9 +269,12 @@ func (s *valueSink) finish(req *C.ss_plugin_extract_field) error {
 	if arr == nil {
 		return errArenaExhausted
 	}
-	if len(s.strs) > 0 {
+	switch {
+	case len(s.strs) > 0:
 		copy(unsafe.Slice((*unsafe.Pointer)(arr), n), s.strs)
-	} else {
+	case len(s.bools) > 0:
+		copy(unsafe.Slice((*uint32)(arr), n), s.bools)
+	default:
 		copy(unsafe.Slice((*uint64)(arr), n), s.u64s)
 	}
 	*(*unsafe.Pointer)(unsafe.Pointer(&req.res)) = arr

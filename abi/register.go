@@ -173,10 +173,11 @@ func FieldEntries() []sdk.FieldEntry {
 		out[i] = sdk.FieldEntry{
 			Name:       f.Name,
 			Type:       string(f.Type),
+			IsList:     f.IsList,
 			Display:    f.Display,
 			Desc:       f.Desc,
 			Properties: f.Properties,
-			Arg:        sdk.FieldEntryArg{IsRequired: f.ArgRequired, IsKey: f.ArgIsKey},
+			Arg:        sdk.FieldEntryArg{IsRequired: f.ArgRequired, IsKey: f.ArgIsKey, IsIndex: f.ArgIsIndex},
 		}
 	}
 	return out

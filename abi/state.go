@@ -386,6 +386,8 @@ func fieldTypeCode(t fields.Type) uint32 {
 		return sdk.FieldTypeUint64
 	case fields.AbsTime:
 		return sdk.FieldTypeAbsTime
+	case fields.Bool:
+		return sdk.FieldTypeBool
 	}
 	return sdk.FieldTypeCharBuf
 }

@@ -56,14 +56,19 @@ func (f fieldRef) String() string {
 }
 
 type value struct {
-	s   string
-	n   uint64
-	num bool
+	s      string
+	n      uint64
+	num    bool
+	b      bool
+	isBool bool
 }
 
 func (v value) String() string {
-	if v.num {
+	switch {
+	case v.num:
 		return strconv.FormatUint(v.n, 10)
+	case v.isBool:
+		return strconv.FormatBool(v.b)
 	}
 	return v.s
 }
@@ -91,6 +96,7 @@ type collectSink struct{ vals []value }
 
 func (c *collectSink) String(s string) { c.vals = append(c.vals, value{s: strings.Clone(s)}) }
 func (c *collectSink) Uint64(v uint64) { c.vals = append(c.vals, value{n: v, num: true}) }
+func (c *collectSink) Bool(v bool)     { c.vals = append(c.vals, value{b: v, isBool: true}) }
 
 func (s *eventSource) values(f fieldRef) ([]value, error) {
 	var sink collectSink
@@ -120,6 +126,7 @@ type checkExpr struct {
 	op       string
 	operands []string // one for comparison operators, the expanded list for list operators
 	nums     []uint64 // operands parsed, for numeric fields
+	bools    []bool   // operands parsed, for bool fields
 }
 
 func (a andExpr) eval(src fieldSource) (bool, error) {
@@ -160,6 +167,23 @@ func (c *checkExpr) eval(src fieldSource) (bool, error) {
 	if c.op == "exists" {
 		return len(vals) > 0, nil
 	}
+	if c.field.def.IsList {
+		// libsinsp on a list field: in holds when every value is in the
+		// set, intersects when one is; no value fails both.
+		if len(vals) == 0 {
+			return false, nil
+		}
+		for _, v := range vals {
+			in := c.match(v)
+			if c.op == "intersects" && in {
+				return true, nil
+			}
+			if c.op == "in" && !in {
+				return false, nil
+			}
+		}
+		return c.op == "in", nil
+	}
 	for _, v := range vals {
 		if c.match(v) {
 			return true, nil
@@ -169,6 +193,18 @@ func (c *checkExpr) eval(src fieldSource) (bool, error) {
 }
 
 func (c *checkExpr) match(v value) bool {
+	if c.field.def.Type == fields.Bool {
+		if !v.isBool {
+			return false
+		}
+		switch c.op {
+		case "=", "==":
+			return v.b == c.bools[0]
+		case "!=":
+			return v.b != c.bools[0]
+		}
+		return false
+	}
 	if isNumeric(c.field.def.Type) {
 		if !v.num {
 			return false
@@ -238,9 +274,37 @@ var (
 	symbolOps  = []string{"==", "=", "!=", "<=", "<", ">=", ">"} // longest first
 )
 
+// checkBoolOperator: bool fields take =, == and != with true or false (a
+// list field would take in and intersects only; there is no bool list).
+func checkBoolOperator(f fields.Field, op string, operands []string) ([]bool, error) {
+	switch op {
+	case "exists":
+		return nil, nil
+	case "=", "==", "!=":
+	default:
+		return nil, fmt.Errorf("operator %s does not apply to %s, a bool (=, != true or false)", op, f.Name)
+	}
+	var out []bool
+	for _, o := range operands {
+		switch o {
+		case "true":
+			out = append(out, true)
+		case "false":
+			out = append(out, false)
+		default:
+			return nil, fmt.Errorf("%s is a bool: operand %q is neither true nor false", f.Name, o)
+		}
+	}
+	return out, nil
+}
+
 // checkOperator reports whether op may be applied to field f with these operands.
 func checkOperator(f fields.Field, op string, operands []string) ([]uint64, error) {
 	numeric := isNumeric(f.Type)
+	if f.IsList && op != "exists" && op != "in" && op != "intersects" {
+		// libsinsp: "list filter ... only supports operators 'exists', 'in' and 'intersects'".
+		return nil, fmt.Errorf("%s is a list: only exists, in and intersects apply, not %s", f.Name, op)
+	}
 	switch {
 	case op == "exists":
 		return nil, nil
@@ -573,11 +637,15 @@ func (p *parser) parseCondition(name string) (expr, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	nums, err := checkOperator(def, op, operands)
+	c := &checkExpr{field: ref, op: op, operands: operands}
+	if def.Type == fields.Bool {
+		c.bools, err = checkBoolOperator(def, op, operands)
+	} else {
+		c.nums, err = checkOperator(def, op, operands)
+	}
 	if err != nil {
 		return nil, p.errorf("%v", err)
 	}
-	c := &checkExpr{field: ref, op: op, operands: operands, nums: nums}
 	p.env.checks = append(p.env.checks, c)
 	return c, nil
 }

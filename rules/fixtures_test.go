@@ -442,36 +442,73 @@ func TestRulesOnEngineCorpora(t *testing.T) {
 		}
 		return out
 	}
+	repeat := func(n int, items ...string) []string {
+		var out []string
+		for k := 0; k < n; k++ {
+			out = append(out, items...)
+		}
+		return out
+	}
+	// The scenario's containers: c, exited and netC (created, started,
+	// dead in turn); the host-network one and the ten context containers
+	// (all created and started, then removed together: SIGKILLed); oom and
+	// health; on Podman its run of a local image.
+	const ctxGroup = 11
+	statusAll := func(after int) []string {
+		s := status(3)
+		s = append(s, repeat(ctxGroup, "container create", "container start")...)
+		s = append(s, repeat(ctxGroup, "container die")...)
+		return append(s, status(after)...)
+	}
+	start := []string{"container start"}
 	docker := map[string][]string{
 		"Docker Image Loaded Or Imported From Archive": {"image import", "image import", "image load"},
-		"Container status changed":                     status(6),
+		"Container status changed":                     statusAll(2),
 		"Docker Shell Exec Into Container":             {"container exec_start: sh -c id", "container exec_start: sh -c exit 5"},
 		"Docker Copy Into Container":                   {"container extract-to-dir"},
 		"Docker Copy Out Of Container":                 {"container archive-path"},
 		"Docker Container Exported":                    {"container export"},
-		"Docker Container Killed With SIGKILL":         {"container kill", "container kill", "container kill"},
-		"Docker Container Died From Fatal Signal":      {"container die", "container die", "container die", "container die"},
+		"Docker Container Killed With SIGKILL":         repeat(1+ctxGroup+1, "container kill"), // c, the context group (rm -f), health (rm -f)
+		"Docker Container Died From Fatal Signal":      repeat(1+ctxGroup+2, "container die"),  // and oom
 		"Docker Container Attached":                    {"container attach", "container attach"},
 		"Docker Container Committed To Image":          {"container commit"},
 		"Docker Container Joined Host Network":         {"network connect"},
 		"Docker Container OOM Killed":                  {"container oom"},
 		"Docker Exec Into Container":                   {"container exec_start: /bin/sh -c exit 0"}, // the health probe
+		// The container context (TestContextRulesOnEngineCorpora: on which container).
+		"Docker Privileged Container Started":           start,
+		"Docker Exec Into Privileged Container":         {"container exec_start: sh -c id"},
+		"Docker Container Engine Socket Mounted":        start,
+		"Docker Sensitive Host Path Mounted":            start,
+		"Docker Container Shares Host Namespace":        repeat(3, "container start"),
+		"Docker Container Dangerous Capability Added":   start,
+		"Docker Container Seccomp Or AppArmor Disabled": start,
+		"Docker Host Device Mapped Into Container":      start,
 	}
 	moby := maps.Clone(docker)
 	// Image create (on commit) reaches clients at API >= 1.46; its derived
 	// status is create, as older daemons filled it.
-	moby["Container status changed"] = slices.Insert(status(6), 8, "image create")
+	moby["Container status changed"] = slices.Insert(statusAll(2), 8, "image create")
 	moby["Docker Daemon Configuration Reloaded"] = []string{"daemon reload"}
 	want := map[string]map[string][]string{
 		"docker-20.10":  docker,
 		"moby-api-1.56": moby,
 		"podman-4.3": {
-			"Container status changed":                     status(7),
+			"Container status changed":                     statusAll(3),
 			"Docker Exec Into Container":                   {"container exec", "container exec"},
-			"Docker Container Died From Fatal Signal":      {"container die", "container die", "container die", "container die"},
+			"Docker Container Died From Fatal Signal":      repeat(1+ctxGroup+1, "container die"), // c, the context group, health
 			"Docker Container Attached":                    {"container attach", "container attach"},
 			"Docker Container Committed To Image":          {"container commit"},
 			"Docker Image Loaded Or Imported From Archive": {"image loadfromarchive"},
+			"Docker Privileged Container Started":          start,
+			"Docker Exec Into Privileged Container":        {"container exec"},
+			"Docker Container Engine Socket Mounted":       start,
+			"Docker Sensitive Host Path Mounted":           start,
+			// Its host IPC is unknown: host PID and network only.
+			"Docker Container Shares Host Namespace":        repeat(2, "container start"),
+			"Docker Container Dangerous Capability Added":   start,
+			"Docker Container Seccomp Or AppArmor Disabled": start,
+			"Docker Host Device Mapped Into Container":      start,
 		},
 	}
 	rs := loadRules(t)
@@ -504,6 +541,64 @@ func TestRulesOnEngineCorpora(t *testing.T) {
 		for _, r := range rs.rules {
 			if !slices.Equal(got[r.Name], w[r.Name]) {
 				t.Errorf("%s: %s fired on %q, want %q", engine, r.Name, got[r.Name], w[r.Name])
+			}
+		}
+	}
+}
+
+// TestContextRulesOnEngineCorpora: the container escape rules fire on the
+// scenario's container that has the setting, on every engine (the roles of
+// tests/engines_test.go: cp privileged, cs the Docker socket, cr / at /host,
+// cx --pid host, ci --ipc host, cc --cap-add SYS_ADMIN, cz seccomp
+// unconfined, cd a device, hn the host network), and on no other (the
+// ordinary container c, co --read-only, cu --user 1000 raise none).
+func TestContextRulesOnEngineCorpora(t *testing.T) {
+	context := []string{
+		"Docker Privileged Container Started", "Docker Exec Into Privileged Container", "Docker Container Engine Socket Mounted",
+		"Docker Sensitive Host Path Mounted", "Docker Container Shares Host Namespace", "Docker Container Dangerous Capability Added",
+		"Docker Container Seccomp Or AppArmor Disabled", "Docker Host Device Mapped Into Container",
+	}
+	docker := map[string][]string{
+		"Docker Privileged Container Started":           {"cp"},
+		"Docker Exec Into Privileged Container":         {"cp"},
+		"Docker Container Engine Socket Mounted":        {"cs"},
+		"Docker Sensitive Host Path Mounted":            {"cr"},
+		"Docker Container Shares Host Namespace":        {"hn", "cx", "ci"},
+		"Docker Container Dangerous Capability Added":   {"cc"},
+		"Docker Container Seccomp Or AppArmor Disabled": {"cz"},
+		"Docker Host Device Mapped Into Container":      {"cd"},
+	}
+	podman := maps.Clone(docker)
+	podman["Docker Container Shares Host Namespace"] = []string{"hn", "cx"} // Podman's host IPC is unknown
+	want := map[string]map[string][]string{"docker-20.10": docker, "moby-api-1.56": docker, "podman-4.3": podman}
+	rs := loadRules(t)
+	rules := (&compiledSets{rs: rs, cache: map[string][]compiledRule{}}).get(t, nil, nil)
+	files, err := filepath.Glob("../tests/testdata/engines/*.jsonl")
+	if err != nil || len(files) != len(want) {
+		t.Fatalf("corpora %v (%v)", files, err)
+	}
+	for _, f := range files {
+		engine := strings.TrimSuffix(filepath.Base(f), ".jsonl")
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string][]string{}
+		for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+			var m message
+			if err := json.Unmarshal([]byte(l), &m); err != nil {
+				t.Fatal(err)
+			}
+			role, _, _ := strings.Cut(strings.TrimPrefix(m.Actor.Attributes["name"], "fdp-"), "-")
+			for _, r := range triggered(t, rules, l) {
+				if slices.Contains(context, r) {
+					got[r] = append(got[r], role)
+				}
+			}
+		}
+		for _, r := range context {
+			if !slices.Equal(got[r], want[engine][r]) {
+				t.Errorf("%s: %s fired on %q, want %q", engine, r, got[r], want[engine][r])
 			}
 		}
 	}

@@ -33,6 +33,7 @@ const (
 	ruleSIGKILL  = "Docker Container Killed With SIGKILL"
 	ruleFatal    = "Docker Container Died From Fatal Signal"
 	ruleHostNet  = "Docker Container Joined Host Network"
+	ruleHostNS   = "Docker Container Shares Host Namespace"
 	ruleStatusCh = "Container status changed"
 )
 
@@ -266,7 +267,7 @@ func TestRulesOnLiveDaemon(t *testing.T) {
 		"t container start":                         {ruleStatusCh},
 		"t container die exitCode=0":                {ruleStatusCh},
 		"h container create":                        {ruleStatusCh},
-		"h container start":                         {ruleStatusCh},
+		"h container start":                         {ruleStatusCh, ruleHostNS}, // its context says host network
 		"h network connect network=host":            {ruleHostNet},
 		"h container kill signal=9":                 {ruleSIGKILL},
 		"h container die exitCode=137":              {ruleFatal, ruleStatusCh},

@@ -53,8 +53,90 @@ func (s scenario) label() string     { return dockertest.Label + "=" + s.nonce }
 func (s scenario) hostNet() string   { return "fdp-hn-" + s.nonce } // on the host's network
 func (s scenario) oom() string       { return "fdp-o-" + s.nonce }  // killed by the OOM killer
 
-// run performs the scenario on e.
-func (s scenario) run(t *testing.T, e *dockertest.Engine) {
+// ctxRun is one container of the scenario started with a setting the
+// container context reports, and the check of its start event.
+type ctxRun struct {
+	role string   // its name is fdp-<role>-<nonce>
+	args []string // docker run options
+	// podmanCLI: the docker CLI cannot give Podman's compatible API this
+	// option (--device: "unknown server OS"): podman's own CLI does.
+	podmanCLI bool
+	want      func(k dockertest.Kind) want
+}
+
+func (s scenario) ctxName(role string) string { return "fdp-" + role + "-" + s.nonce }
+
+// ctxRuns: one container per setting of the container context (and the
+// ordinary container c and the host-network one of the scenario).
+var ctxRuns = []ctxRun{
+	// --user: privileged root fails to start on Docker 20.10 here ("unable
+	// to apply caps": the test machines' bounding set lacks capabilities a
+	// privileged container asks for); a non-root process gets none applied.
+	{role: "cp", args: []string{"--privileged", "--user", "1000"}, want: func(dockertest.Kind) want {
+		return want{"docker.container.privileged": "true", "docker.container.host_pid": "false", "docker.container.user": "1000"}
+	}},
+	{role: "cs", args: []string{"-v", "/var/run/docker.sock:/var/run/docker.sock"}, want: func(dockertest.Kind) want {
+		return want{"docker.container.mounts": "/var/run/docker.sock:/var/run/docker.sock:rw", "docker.container.mount.sources": "/var/run/docker.sock",
+			"docker.container.mount.dest[/var/run/docker.sock]": "/var/run/docker.sock", "docker.container.mount.source[/host]": NA,
+			"docker.container.privileged": "false"}
+	}},
+	{role: "cr", args: []string{"-v", "/:/host:ro"}, want: func(dockertest.Kind) want {
+		return want{"docker.container.mounts": "/:/host:ro", "docker.container.mount.sources": "/", "docker.container.mount.source[/host]": "/",
+			"docker.container.mount.dest[/var/run/docker.sock]": NA}
+	}},
+	{role: "cx", args: []string{"--pid", "host"}, want: func(dockertest.Kind) want {
+		return want{"docker.container.host_pid": "true", "docker.container.host_network": "false"}
+	}},
+	{role: "ci", args: []string{"--ipc", "host"}, want: func(k dockertest.Kind) want {
+		if k == dockertest.KindPodman {
+			// Podman 4 reports IpcMode shareable whatever it is: unknown.
+			return want{"docker.container.host_ipc": NA, "docker.container.host_pid": "false"}
+		}
+		return want{"docker.container.host_ipc": "true", "docker.container.host_pid": "false"}
+	}},
+	{role: "cc", args: []string{"--cap-add", "SYS_ADMIN"}, want: func(dockertest.Kind) want {
+		return want{"docker.container.cap_add": "SYS_ADMIN", "docker.container.privileged": "false"}
+	}},
+	{role: "cz", args: []string{"--security-opt", "seccomp=unconfined"}, want: func(dockertest.Kind) want {
+		return want{"docker.container.security_opt": "seccomp=unconfined"}
+	}},
+	{role: "cd", args: []string{"--device", "/dev/null:/dev/xnull"}, podmanCLI: true, want: func(dockertest.Kind) want {
+		return want{"docker.container.devices": "/dev/null"}
+	}},
+	{role: "co", args: []string{"--read-only"}, want: func(dockertest.Kind) want {
+		return want{"docker.container.readonly_rootfs": "true", "docker.container.user": ""}
+	}},
+	{role: "cu", args: []string{"--user", "1000"}, want: func(dockertest.Kind) want {
+		return want{"docker.container.user": "1000", "docker.container.readonly_rootfs": "false"}
+	}},
+}
+
+// runContext starts the context containers (and the host-network one),
+// waits until the plugin has read their start events (started), execs into
+// the privileged one and removes them all. The wait matters on Podman: its
+// events arrive 80-360 ms late, and a container removed by then is gone
+// before the plugin can inspect it (its events go without the context).
+func (s scenario) runContext(t *testing.T, e *dockertest.Engine, img string, started func(names ...string)) {
+	names := []string{s.hostNet()}
+	e.Docker(t, "run", "-d", "--name", s.hostNet(), "--label", s.label(), "--network", "host", img)
+	for _, r := range ctxRuns {
+		args := append([]string{"run", "-d", "--name", s.ctxName(r.role), "--label", s.label()}, r.args...)
+		args = append(args, img)
+		if r.podmanCLI && e.Kind == dockertest.KindPodman {
+			e.Podman(t, args...)
+		} else {
+			e.Docker(t, args...)
+		}
+		names = append(names, s.ctxName(r.role))
+	}
+	started(names...)
+	e.Docker(t, "exec", s.ctxName("cp"), "sh", "-c", "id")
+	e.Docker(t, append([]string{"rm", "-f"}, names...)...)
+}
+
+// run performs the scenario on e; started waits until the plugin has read
+// the start events of the named containers.
+func (s scenario) run(t *testing.T, e *dockertest.Engine, started func(names ...string)) {
 	img := e.Image(t)
 	l := s.label()
 	e.Docker(t, "run", "-d", "--name", s.c(), "--label", l, img)
@@ -93,8 +175,7 @@ func (s scenario) run(t *testing.T, e *dockertest.Engine) {
 	e.Docker(t, "volume", "create", "--label", l, s.volume())
 	e.Docker(t, "volume", "rm", s.volume())
 
-	e.Docker(t, "run", "-d", "--name", s.hostNet(), "--label", l, "--network", "host", img)
-	e.Docker(t, "rm", "-f", s.hostNet())
+	s.runContext(t, e, img, started)
 	e.DockerMayFail("run", "--name", s.oom(), "--label", l, "--memory", "32m", "--memory-swap", "32m", img, "alloc") // killed: an error for the CLI
 	e.Docker(t, "rm", s.oom())
 	if e.Kind == dockertest.KindMoby {
@@ -139,6 +220,7 @@ func (s scenario) run(t *testing.T, e *dockertest.Engine) {
 		// pods exist only there.
 		e.Podman(t, "tag", img, s.local())
 		e.Podman(t, "run", "-d", "--name", s.podmanRun(), "--label", l, s.local())
+		started(s.podmanRun()) // not removed before the plugin could inspect it
 		e.Podman(t, "rm", "-f", s.podmanRun())
 		e.Podman(t, "rmi", s.local())
 		e.Podman(t, "pod", "create", "--infra=false", "--label", l, "--name", s.pod())
@@ -197,11 +279,22 @@ func TestEngineScenario(t *testing.T) {
 			s.nonce = recordedNonce
 		}
 		e.Cleanup(t, s.nonce)
-		all := newLiveReader(t, `{"filters":{"type":["container","network","volume","image","pod","daemon"]}}`, e.Endpoint())
-		labelled := newLiveReader(t, fmt.Sprintf(`{"filters":{"label":[%q]}}`, s.label()), e.Endpoint())
+		// inspectTimeoutMs: the test checks the context of every event of
+		// its containers; a loaded machine must not make one go without.
+		all := newLiveReader(t, `{"inspectTimeoutMs":15000,"filters":{"type":["container","network","volume","image","pod","daemon"]}}`, e.Endpoint())
+		labelled := newLiveReader(t, fmt.Sprintf(`{"inspectTimeoutMs":15000,"filters":{"label":[%q]}}`, s.label()), e.Endpoint())
 		all.waitConnected()
 		labelled.waitConnected()
-		s.run(t, e)
+		s.run(t, e, func(names ...string) {
+			pollUntil(t, "the start of "+strings.Join(names, ", "), 2*time.Minute, func() bool {
+				for _, n := range names {
+					if !all.has(sel("container", "start", n)) {
+						return false
+					}
+				}
+				return true
+			}, all, labelled)
+		})
 		isEndC := func(ev liveEvent) bool {
 			return ev.str("docker.container.name") == s.health() && ev.str("docker.action.name") == "destroy"
 		}
@@ -242,8 +335,11 @@ func TestEngineScenario(t *testing.T) {
 				t.Errorf("the type filter let a %q event through: %s", typ, ev.payload)
 			}
 		}
-		// Metrics are the operator's evidence: they match what was read.
+		// Metrics are the operator's evidence: they match what was read
+		// (once the events received have all been delivered: one may still
+		// wait for its container's context).
 		for _, r := range []*liveReader{all, labelled} {
+			r.drained(30 * time.Second)
 			m := plug.MetricsMap(r.s)
 			if m["events_delivered"] != uint64(len(r.evts)) || m["events_received"] != uint64(len(r.evts)) {
 				t.Errorf("metrics received=%d delivered=%d, the harness read %d", m["events_received"], m["events_delivered"], len(r.evts))
@@ -429,8 +525,10 @@ func checkScenario(t *testing.T, k dockertest.Kind, s scenario, evts []liveEvent
 		// Podman says exec (no command, no exec id), reported as
 		// exec_start so that the exec rules fire; no exec_create.
 		c.none("exec_create (Podman sends none)", sel("container", "exec_create", ""))
+		// The command, exe and id: only what the live source found from
+		// the exec sessions (checkContext).
 		starts = c.all("exec of c", sel("container", "exec_start", s.c()), want{"docker.action": "exec_start", "docker.status": "exec_start",
-			"docker.exec.cmdline": NA, "docker.exec.exe": NA, "docker.exec.id": NA, "docker.action.args": NA})
+			"docker.action.args": NA})
 		c.all("kill of c (Podman sends no signal)", sel("container", "kill", s.c()), want{"docker.container.signal": NA, "docker.attributes.signal": NA})
 	}
 	if len(starts) != 2 {
@@ -563,6 +661,72 @@ func checkScenario(t *testing.T, k dockertest.Kind, s scenario, evts []liveEvent
 			t.Errorf("Podman health status: args %q, HealthStatus %q", args, m.HealthStatus)
 		}
 		c.check("health status", e, want{"docker.action": "health_status: " + args, "docker.status": "health_status: " + args})
+	}
+	checkContext(t, k, s, evts)
+}
+
+// checkContext checks the container context of the scenario's events: on
+// every event that names one of its containers (each was inspected at its
+// create, while it existed), and what each context container reports.
+func checkContext(t *testing.T, k dockertest.Kind, s scenario, evts []liveEvent) {
+	t.Helper()
+	c := &checker{t: t, evts: evts}
+	podman := k == dockertest.KindPodman
+	named := 0
+	for _, e := range evts {
+		if e.str("docker.container.id") == NA {
+			c.check("an event that names no container", e, want{"docker.container.privileged": NA, "docker.container.mounts": NA, "docker.container.cmdline": NA})
+			continue
+		}
+		named++
+		if e.str("docker.container.privileged") == NA || e.str("docker.container.cmdline") != "/testbox sleep" && !strings.HasPrefix(e.str("docker.container.cmdline"), "/testbox ") {
+			t.Errorf("an event of the scenario's containers without its context: privileged=%s cmdline=%s\n  %s",
+				e.str("docker.container.privileged"), e.str("docker.container.cmdline"), e.payload)
+		}
+	}
+	if named == 0 {
+		t.Fatal("no event names a container")
+	}
+	// The ordinary container: everything off, the image it runs.
+	ordinary := want{"docker.container.privileged": "false", "docker.container.host_pid": "false", "docker.container.host_network": "false",
+		"docker.container.readonly_rootfs": "false", "docker.container.user": "", "docker.container.mounts": NA, "docker.container.cap_add": NA,
+		"docker.container.devices": NA, "docker.container.image.id": "sha256:*", "docker.container.cmdline": "/testbox sleep",
+		"docker.container.host_ipc": "false"}
+	if podman {
+		ordinary["docker.container.host_ipc"] = NA
+		ordinary["docker.container.image.digest"] = "sha256:*" // Podman computes one for an imported image
+	} else {
+		ordinary["docker.container.image.digest"] = NA // an imported image has no repository digest
+		ordinary["docker.container.security_opt"] = NA
+	}
+	c.all("start of c", sel("container", "start", s.c()), ordinary)
+	c.all("start of the host-network container", sel("container", "start", s.hostNet()), want{"docker.container.host_network": "true", "docker.container.host_pid": "false"})
+	for _, r := range ctxRuns {
+		c.all("start of "+r.role+" "+strings.Join(r.args, " "), sel("container", "start", s.ctxName(r.role)), r.want(k))
+	}
+	// The exec into the privileged container: Docker says its command;
+	// Podman's exec does not, and the live source fills it only when it
+	// can tell the exec session: then it must be the right one.
+	for _, e := range c.all("exec into the privileged container", sel("container", "exec_start", s.ctxName("cp")), want{"docker.container.privileged": "true"}) {
+		if got := e.str("docker.exec.cmdline"); got != "sh -c id" && !(podman && got == NA) {
+			t.Errorf("exec into the privileged container: docker.exec.cmdline %q\n  %s", got, e.payload)
+		}
+	}
+	if podman {
+		// The two execs of c, 100 ms apart: each has its own command, or
+		// none when the plugin could not tell the two sessions apart.
+		for k, e := range c.all("exec of c", sel("container", "exec_start", s.c()), want{}) {
+			cmd := []string{"sh -c id", "sh -c exit 5"}[min(k, 1)]
+			got := e.str("docker.exec.cmdline")
+			switch {
+			case got == NA:
+				c.check("Podman exec without its command", e, want{"docker.exec.exe": NA})
+			case got != cmd:
+				t.Errorf("Podman exec %d of c: docker.exec.cmdline %q, want %q (or none)\n  %s", k, got, cmd, e.payload)
+			default:
+				c.check("Podman exec with its command", e, want{"docker.exec.exe": "sh"})
+			}
+		}
 	}
 }
 

@@ -18,6 +18,7 @@ type liveEvent struct {
 	ts      uint64
 	payload []byte
 	f       map[string]harness.Value
+	at      time.Time // when next_batch returned it
 }
 
 // str is a field's value as Falco would print it: <NA> without one (a
@@ -31,8 +32,19 @@ func (e liveEvent) str(name string) string {
 		return v.Strs[0]
 	case len(v.U64s) > 0:
 		return strconv.FormatUint(v.U64s[0], 10)
+	case len(v.Bools) > 0:
+		return strconv.FormatBool(v.Bools[0])
 	}
 	return "<NA>"
+}
+
+// list is a list field's values (nil without any).
+func (e liveEvent) list(name string) []string {
+	v := e.f[name]
+	if !v.Present {
+		return nil
+	}
+	return v.Strs
 }
 
 func (e liveEvent) u64(name string) (uint64, bool) {
@@ -49,8 +61,14 @@ func liveRequests(t *testing.T) []harness.Request {
 	t.Helper()
 	var reqs []harness.Request
 	for id, f := range mustFields(t) {
-		r := harness.Request{ID: uint32(id), Name: f.Name, Type: f.TypeCode()}
-		if f.Arg.IsRequired {
+		r := harness.Request{ID: uint32(id), Name: f.Name, Type: f.TypeCode(), IsList: f.IsList}
+		switch {
+		case f.Name == "docker.container.mount.source":
+			// The tests' mounts: /var/run/docker.sock and / (at /host).
+			r.Arg, r.HasArg, r.Name = "/host", true, f.Name+"[/host]"
+		case f.Name == "docker.container.mount.dest":
+			r.Arg, r.HasArg, r.Name = "/var/run/docker.sock", true, f.Name+"[/var/run/docker.sock]"
+		case f.Arg.IsRequired:
 			r.Arg, r.HasArg, r.Name = dockertest.Label, true, f.Name+"["+dockertest.Label+"]"
 		}
 		reqs = append(reqs, r)
@@ -105,7 +123,7 @@ func (r *liveReader) read() int32 {
 		if res.RC != harness.Success {
 			t.Fatalf("extract: rc=%d: %s", res.RC, plug.LastError(r.s))
 		}
-		e := liveEvent{ts: c.TS, payload: c.Data, f: map[string]harness.Value{}}
+		e := liveEvent{ts: c.TS, payload: c.Data, f: map[string]harness.Value{}, at: time.Now()}
 		for j, rq := range r.reqs {
 			e.f[rq.Name] = res.Values[j]
 		}
@@ -121,6 +139,24 @@ func (r *liveReader) until(what string, timeout time.Duration, done func() bool)
 	for !done() {
 		if time.Now().After(deadline) {
 			r.t.Fatalf("timed out after %s waiting for %s; got %d events:\n%s", timeout, what, len(r.evts), r.dump())
+		}
+		r.poll()
+	}
+}
+
+// drained polls until every event the plugin received has been delivered
+// and read (an event may wait for its container's context), or fails after
+// timeout.
+func (r *liveReader) drained(timeout time.Duration) {
+	r.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		m := plug.MetricsMap(r.s)
+		if m["events_received"] == m["events_delivered"]+m["events_dropped"]+m["events_malformed"]+m["events_oversize"]+m["events_duplicate"] {
+			return
+		}
+		if time.Now().After(deadline) {
+			r.t.Fatalf("after %s: events_received %d, delivered %d", timeout, m["events_received"], m["events_delivered"])
 		}
 		r.poll()
 	}
@@ -174,7 +210,9 @@ func subsequence(want, got []string) bool {
 func TestLiveFakeDaemonThroughABI(t *testing.T) {
 	needDocker(t)
 	d := sourcetest.New(t, "1.52")
-	s := initOK(t, `{"queueSize":16,"reconnectMinMs":10,"reconnectMaxMs":50,"logLevel":"error"}`)
+	// The queue's own accounting: events go to it as they are read (the
+	// container context, which orders them behind inspections, is off).
+	s := initOK(t, `{"queueSize":16,"reconnectMinMs":10,"reconnectMaxMs":50,"logLevel":"error","containerContext":false}`)
 	i := openOK(t, s, d.Endpoint())
 	d.WaitConn(t)
 	msg := func(k int) string {

@@ -1,13 +1,17 @@
 package tests
 
 import (
+	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"syscall"
 
 	"github.com/falco-docker/docker-plugin/internal/source/sourcetest"
 	"testing"
 	"time"
 
+	"github.com/falco-docker/docker-plugin/internal/event"
 	"github.com/falco-docker/docker-plugin/tests/harness"
 )
 
@@ -15,7 +19,12 @@ import (
 // its events in a store, as Falco holds them for extraction.
 func loadCorpusStore(t testing.TB, s harness.State, n int) *harness.EventStore {
 	t.Helper()
-	path := writeCorpus(t, t.TempDir(), n)
+	return loadStore(t, s, writeCorpus(t, t.TempDir(), n), n)
+}
+
+// loadStore replays the n events of path into a store.
+func loadStore(t testing.TB, s harness.State, path string, n int) *harness.EventStore {
+	t.Helper()
 	i, rc := plug.Open(s, fileURI(path))
 	if rc != harness.Success {
 		t.Fatalf("open: %s", plug.LastError(s))
@@ -111,22 +120,27 @@ func TestZeroAllocHotPaths(t *testing.T) {
 		t.Logf("next_batch: %d allocations over %d events", a, n)
 	}
 
-	// Extraction: every field, one per call, then all in one call.
-	store := loadCorpusStore(t, s, 2000)
-	defer store.Free()
+	// Extraction: every field, one per call, then all in one call; on the
+	// corpus and on the same events with a container context.
 	f := harness.NewBenchFields(benchRequests(t))
 	defer f.Free()
-	for _, one := range []bool{true, false} {
-		plug.BenchExtract(s, store, f, 1, one) // warm-up: buffers reach their size
-		before := allocs(plug.MetricsMap(s))
-		if rc := plug.BenchExtract(s, store, f, 3, one); rc != harness.Success {
-			t.Fatalf("extract rc=%d: %s", rc, plug.LastError(s))
-		}
-		a := allocs(plug.MetricsMap(s)) - before
-		if a > 20 {
-			t.Errorf("extract (one per call %v): %d heap allocations for %d events x %d fields", one, a, 3*store.Len(), len(benchRequests(t)))
-		} else {
-			t.Logf("extract (one per call %v): %d allocations over %d events x %d fields", one, a, 3*store.Len(), len(benchRequests(t)))
+	for _, corpus := range []struct{ name, path string }{
+		{"plain", writeCorpus(t, t.TempDir(), 2000)}, {"context", writeContextCorpus(t, t.TempDir(), 2000)},
+	} {
+		store := loadStore(t, s, corpus.path, 2000)
+		defer store.Free()
+		for _, one := range []bool{true, false} {
+			plug.BenchExtract(s, store, f, 1, one) // warm-up: buffers reach their size
+			before := allocs(plug.MetricsMap(s))
+			if rc := plug.BenchExtract(s, store, f, 3, one); rc != harness.Success {
+				t.Fatalf("%s: extract rc=%d: %s", corpus.name, rc, plug.LastError(s))
+			}
+			a := allocs(plug.MetricsMap(s)) - before
+			if a > 20 {
+				t.Errorf("%s: extract (one per call %v): %d heap allocations for %d events x %d fields", corpus.name, one, a, 3*store.Len(), len(benchRequests(t)))
+			} else {
+				t.Logf("%s: extract (one per call %v): %d allocations over %d events x %d fields", corpus.name, one, a, 3*store.Len(), len(benchRequests(t)))
+			}
 		}
 	}
 }
@@ -221,16 +235,21 @@ func BenchmarkEventToString(b *testing.B) {
 // which waits waitMs (5 ms) and times out. cpu-% is the process's CPU time
 // (the plugin's runtime and this loop together) over wall time, in percent
 // of one core: the cost of an idle Docker host to Falco.
+//
+// context=off is the same with the container context off: its workers wait
+// on channels and its timer is stopped while nothing waits for an
+// inspection, so an idle stream costs the same.
 func BenchmarkLiveIdle(b *testing.B) {
 	for _, wait := range []int{5, 10, 20} {
-		b.Run(fmt.Sprintf("waitMs=%d", wait), func(b *testing.B) { benchLiveIdle(b, wait) })
+		b.Run(fmt.Sprintf("waitMs=%d", wait), func(b *testing.B) { benchLiveIdle(b, wait, true) })
 	}
+	b.Run("waitMs=5/context=off", func(b *testing.B) { benchLiveIdle(b, 5, false) })
 }
 
-func benchLiveIdle(b *testing.B, waitMs int) {
+func benchLiveIdle(b *testing.B, waitMs int, context bool) {
 	needDocker(b)
 	d := sourcetest.New(b, "1.44")
-	s := initOK(b, fmt.Sprintf(`{"logLevel":"error","waitMs":%d}`, waitMs))
+	s := initOK(b, fmt.Sprintf(`{"logLevel":"error","waitMs":%d,"containerContext":%v}`, waitMs, context))
 	i := openOK(b, s, d.Endpoint())
 	d.WaitConn(b)
 	cpu := func() time.Duration {
@@ -247,4 +266,100 @@ func benchLiveIdle(b *testing.B, waitMs int) {
 	}
 	used, wall := cpu()-c0, time.Since(w0)
 	b.ReportMetric(100*float64(used)/float64(wall), "cpu-%")
+}
+
+// writeContextCorpus writes the generated corpus with, on every event that
+// names a container, a container context member as the live source adds
+// it (a privileged container with two mounts and a few options: about 500
+// bytes).
+func writeContextCorpus(t testing.TB, dir string, n int) string {
+	t.Helper()
+	path := filepath.Join(dir, fmt.Sprintf("context-corpus-%d.jsonl", n))
+	var b bytes.Buffer
+	var e event.Event
+	user := "1000:1000"
+	for _, l := range genCorpus(n, 42) {
+		e.Parse(l)
+		if id := e.ContainerID(); id.OK {
+			c := event.Context{ID: id.S, Privileged: event.FlagTrue, HostPID: event.FlagFalse, HostNetwork: event.FlagFalse, HostIPC: event.FlagFalse,
+				ReadonlyRootfs: event.FlagFalse, User: &user, CapAdd: []string{"SYS_ADMIN", "NET_ADMIN"}, CapDrop: []string{"NET_RAW"},
+				SecurityOpt: []string{"seccomp=unconfined", "label=disable"}, Devices: []string{"/dev/fuse"},
+				Mounts: []event.Mount{{Type: "bind", Source: "/var/run/docker.sock", Destination: "/var/run/docker.sock", RW: event.FlagTrue},
+					{Type: "volume", Source: "/var/lib/docker/volumes/proj_data/_data", Destination: "/var/lib/data", RW: event.FlagTrue}},
+				ImageID: "sha256:4048db5d36726e313ab8f7ffccf2362a34cba69e4cdd49119713483a68641fce", Cmdline: "/docker-entrypoint.sh nginx -g daemon off;"}
+			l, _ = event.InsertMember(nil, l, event.ContainerMember, event.CloseContext(event.AppendContext(nil, &c)))
+		}
+		b.Write(l)
+		b.WriteByte('\n')
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// BenchmarkContextCost: what the container context costs per event, plain
+// corpus against the same events with the member (82 % of them name a
+// container): replay next_batch (the longer payload to validate and copy),
+// and extraction of every field in one call (the context fields decode the
+// member once per event). One op = one event.
+func BenchmarkContextCost(b *testing.B) {
+	needDocker(b)
+	const n = 20000
+	dir := b.TempDir()
+	corpora := []struct{ name, path string }{{"plain", writeCorpus(b, dir, n)}, {"context", writeContextCorpus(b, dir, n)}}
+	for _, c := range corpora {
+		b.Run("next_batch/"+c.name, func(b *testing.B) {
+			s := initOK(b, `{"batchSize":128,"logLevel":"error"}`)
+			var total uint64
+			b.ResetTimer()
+			for total < uint64(b.N) {
+				b.StopTimer()
+				i, rc := plug.Open(s, fileURI(c.path))
+				if rc != harness.Success {
+					b.Fatal(plug.LastError(s))
+				}
+				b.StartTimer()
+				_, evts := plug.BenchNextBatch(s, i, 1<<30)
+				total += evts
+				b.StopTimer()
+				plug.Close(s, i)
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(total), "ns/event")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+	for _, c := range corpora {
+		for _, fieldSet := range []string{"all", "privileged"} {
+			b.Run("extract_"+fieldSet+"/"+c.name, func(b *testing.B) { benchContextExtract(b, c.path, n, fieldSet == "all") })
+		}
+	}
+}
+
+// benchContextExtract: every field of each event in one call, or only
+// docker.container.privileged (what a context rule reads first).
+func benchContextExtract(b *testing.B, path string, n int, all bool) {
+	s := initOK(b, `{"logLevel":"error"}`)
+	store := loadStore(b, s, path, n)
+	defer store.Free()
+	reqs := benchRequests(b)
+	if !all {
+		for _, r := range reqs {
+			if r.Name == "docker.container.privileged" {
+				reqs = []harness.Request{r}
+				break
+			}
+		}
+	}
+	f := harness.NewBenchFields(reqs)
+	defer f.Free()
+	plug.BenchExtract(s, store, f, 1, false)
+	rounds := b.N/store.Len() + 1
+	b.ResetTimer()
+	if rc := plug.BenchExtract(s, store, f, uint64(rounds), false); rc != harness.Success {
+		b.Fatalf("rc=%d: %s", rc, plug.LastError(s))
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(rounds*store.Len()), "ns/event")
+	b.ReportMetric(0, "ns/op")
 }

@@ -247,7 +247,9 @@ func TestLiveQueueMemoryBounded(t *testing.T) {
 		chunk = 1000 // events in flight at once: the fake daemon's own memory stays small
 	)
 	d := sourcetest.New(t, "1.41")
-	s := initOK(t, `{"queueSize":1048576,"logLevel":"error"}`)
+	// The queue's memory (the container context, off here, bounds its own:
+	// 16 MiB of events waiting for an inspection).
+	s := initOK(t, `{"queueSize":1048576,"logLevel":"error","containerContext":false}`)
 	i := openOK(t, s, d.Endpoint())
 	d.WaitConn(t)
 	pad := strings.Repeat("p", size)

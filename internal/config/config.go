@@ -44,6 +44,16 @@ type Config struct {
 	// message before the daemon is considered stalled (trickling, or
 	// silent and not answering a ping).
 	StallTimeoutMs int
+	// ContainerContext makes the live source inspect containers and add
+	// their security context to their events (event.ContainerMember).
+	ContainerContext bool
+	// InspectTimeoutMs bounds one inspection call, and how long an event
+	// waits for its container's context before it goes without.
+	InspectTimeoutMs int
+	// InspectConcurrency bounds the inspection calls in flight.
+	InspectConcurrency int
+	// ContainerCacheSize bounds the containers whose context is kept.
+	ContainerCacheSize int
 	// FailFast makes plugin_open fail when the daemon is unreachable,
 	// instead of succeeding and retrying in the background.
 	FailFast bool
@@ -147,6 +157,30 @@ var options = []option{
 		desc:     "Live mode: how long the event stream may go without a complete message before the plugin checks the daemon. A message that has started arriving must complete within it (a daemon that trickles bytes or stops mid-message is disconnected); after that long in silence the daemon is pinged, and no answer within it (but at least 2 s and at most 10 s) means it stalled. Either way the plugin reconnects, and counts it (metric daemon_stalls).",
 		examples: []any{30000, 120000},
 		set:      func(c *Config, v any) { c.StallTimeoutMs = v.(int) },
+	},
+	{
+		key: "containerContext", title: "Container security context", kind: kindBool, def: true,
+		desc:     "Live mode: inspect every container (when it is created, and those that exist when the plugin connects) and add what it was started with (privileged, host namespaces, mounts, capabilities, security options, devices, user, image) to each of its events, as the payload member falco:container, for the docker.container.* context fields and the container escape rules. Inspection never holds the event stream: an event waits at most inspectTimeoutMs, then goes without (counted). false turns it all off: payloads are exactly the daemon's messages.",
+		examples: []any{true, false},
+		set:      func(c *Config, v any) { c.ContainerContext = v.(bool) },
+	},
+	{
+		key: "inspectTimeoutMs", title: "Container inspection timeout (ms)", kind: kindInt, def: 2000, min: 10, max: 60000,
+		desc:     "Live mode, containerContext: how long one inspection call to the daemon may take, and so the longest an event waits for its container's context (the events after it wait too, to keep the daemon's order); then it is delivered without the context and counted (metric context_timeouts).",
+		examples: []any{2000, 500},
+		set:      func(c *Config, v any) { c.InspectTimeoutMs = v.(int) },
+	},
+	{
+		key: "inspectConcurrency", title: "Container inspections in flight", kind: kindInt, def: 4, min: 1, max: 64,
+		desc:     "Live mode, containerContext: the most inspection calls to the daemon at once (a burst of new containers, or the containers that exist at connection).",
+		examples: []any{4, 16},
+		set:      func(c *Config, v any) { c.InspectConcurrency = v.(int) },
+	},
+	{
+		key: "containerCacheSize", title: "Container context cache size", kind: kindInt, def: 4096, min: 16, max: 1 << 20,
+		desc:     "Live mode, containerContext: the most containers whose context an open instance keeps (a few hundred bytes each). A container is dropped when it is destroyed; beyond the limit the least recently used one is, and inspected again at its next event.",
+		examples: []any{4096, 65536},
+		set:      func(c *Config, v any) { c.ContainerCacheSize = v.(int) },
 	},
 	{
 		key: "failFast", title: "Fail fast", kind: kindBool, def: false,

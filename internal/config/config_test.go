@@ -27,6 +27,10 @@ var documented = []struct {
 	{"reconnectMinMs", "ReconnectMinMs", "integer", 100, 1, 600000},
 	{"reconnectMaxMs", "ReconnectMaxMs", "integer", 30000, 1, 3600000},
 	{"stallTimeoutMs", "StallTimeoutMs", "integer", 30000, 100, 3600000},
+	{"containerContext", "ContainerContext", "boolean", true, 0, 0},
+	{"inspectTimeoutMs", "InspectTimeoutMs", "integer", 2000, 10, 60000},
+	{"inspectConcurrency", "InspectConcurrency", "integer", 4, 1, 64},
+	{"containerCacheSize", "ContainerCacheSize", "integer", 4096, 16, 1048576},
 	{"failFast", "FailFast", "boolean", false, 0, 0},
 	{"allowInsecureTcp", "AllowInsecureTCP", "boolean", false, 0, 0},
 	{"filters", "Filters", "object", map[string][]string{}, 0, 0},
@@ -136,9 +140,10 @@ func TestParseAccepted(t *testing.T) {
 		in   string
 		want func(c *Config) // applied to Default()
 	}{
-		{"all keys", `{"batchSize":512,"maxEventSize":262144,"waitMs":20,"queueSize":65536,"reconnectMinMs":500,"reconnectMaxMs":5000,"stallTimeoutMs":60000,"failFast":true,"allowInsecureTcp":true,"filters":{"type":["container","image"],"label":["env=prod"]},"pprofAddr":"127.0.0.1:6061","logLevel":"debug"}`,
+		{"all keys", `{"batchSize":512,"maxEventSize":262144,"waitMs":20,"queueSize":65536,"reconnectMinMs":500,"reconnectMaxMs":5000,"stallTimeoutMs":60000,"containerContext":false,"inspectTimeoutMs":500,"inspectConcurrency":16,"containerCacheSize":65536,"failFast":true,"allowInsecureTcp":true,"filters":{"type":["container","image"],"label":["env=prod"]},"pprofAddr":"127.0.0.1:6061","logLevel":"debug"}`,
 			func(c *Config) {
 				*c = Config{BatchSize: 512, MaxEventSize: 262144, WaitMs: 20, QueueSize: 65536, ReconnectMinMs: 500, ReconnectMaxMs: 5000, StallTimeoutMs: 60000,
+					ContainerContext: false, InspectTimeoutMs: 500, InspectConcurrency: 16, ContainerCacheSize: 65536,
 					FailFast: true, AllowInsecureTCP: true, Filters: map[string][]string{"type": {"container", "image"}, "label": {"env=prod"}},
 					PprofAddr: "127.0.0.1:6061", LogLevel: "debug"}
 			}},
@@ -461,6 +466,7 @@ func TestOptionsSetTheirField(t *testing.T) {
 	values := map[string]string{
 		"batchSize": "7", "maxEventSize": "2048", "waitMs": "0", "queueSize": "17",
 		"reconnectMinMs": "2", "reconnectMaxMs": "99999", "stallTimeoutMs": "250", "failFast": "true", "allowInsecureTcp": "true",
+		"containerContext": "false", "inspectTimeoutMs": "10", "inspectConcurrency": "64", "containerCacheSize": "16",
 		"filters": `{"event":["die"]}`, "pprofAddr": `"127.0.0.1:1"`, "logLevel": `"debug"`,
 	}
 	def := Default()

@@ -59,6 +59,8 @@ type Event struct {
 	name, args Str    // the bare action and its argument, in Docker's vocabulary
 	norm       Str    // the whole action in Docker's vocabulary
 	scratch    []byte // backs norm when it is composed (Podman's health_status)
+
+	cc containerView // ContainerMember, decoded on first use (container.go)
 }
 
 // Parse replaces e's content with the message in data. data is copied, so
@@ -106,12 +108,15 @@ func (e *Event) reset() {
 	e.hasTimeNano, e.hasTimeSec = false, false
 	e.dialect = Docker
 	e.name, e.args, e.norm = Str{}, Str{}, Str{}
+	e.cc.reset()
 }
 
 // Key matching is case-insensitive, as Docker's own (encoding/json) decoder
 // is; for duplicate keys the last one wins, as there.
 func (e *Event) top(k string, v gjson.Result) {
 	switch {
+	case k == ContainerMember: // the plugin's own member: exact name
+		e.cc.raw = v.Raw
 	case strings.EqualFold(k, "Type"):
 		e.typ = str(v)
 	case strings.EqualFold(k, "Action"):

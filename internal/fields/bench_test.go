@@ -14,6 +14,7 @@ type discard struct{ n int }
 
 func (d *discard) String(s string) { d.n += len(s) }
 func (d *discard) Uint64(uint64)   { d.n++ }
+func (d *discard) Bool(bool)       { d.n++ }
 
 // BenchmarkParse: one pass over the message (what the first field of an
 // event costs before extraction proper).

@@ -24,6 +24,7 @@ const (
 	String  Type = "string"
 	Uint64  Type = "uint64"
 	AbsTime Type = "abstime"
+	Bool    Type = "bool"
 )
 
 // Field describes one field, as plugin_get_fields publishes it.
@@ -35,6 +36,8 @@ type Field struct {
 	Desc        string
 	ArgRequired bool // the field takes a required [KEY] argument
 	ArgIsKey    bool // the argument is a key (docker.attributes[KEY])
+	ArgIsIndex  bool // the argument may be an index ([0]) too
+	IsList      bool // the field extracts a list of values (isList)
 	Properties  []string
 	Example     string // an example value, for the README
 }
@@ -82,6 +85,24 @@ const (
 	VolumeDriver
 	ExecExe
 	Engine
+	// The container's security context (ContainerMember of the payload).
+	CtrPrivileged
+	CtrHostPID
+	CtrHostNetwork
+	CtrHostIPC
+	CtrMounts
+	CtrMountSource
+	CtrMountDest
+	CtrMountSources
+	CtrCapAdd
+	CtrCapDrop
+	CtrSecurityOpt
+	CtrDevices
+	CtrUser
+	CtrReadonlyRootfs
+	CtrImageID
+	CtrImageDigest
+	CtrCmdline
 	numFields
 )
 
@@ -141,9 +162,9 @@ var Table = []Field{
 	{ID: ActionArgs, Name: "docker.action.args", Type: String, Display: "Action Arguments", Example: "sh -c id",
 		Desc: "The argument part of the action, after ': ' (the command of exec_create/exec_start, the status of health_status, Podman's from its HealthStatus member); no value when the action has none."},
 	{ID: ExecCmdline, Name: "docker.exec.cmdline", Type: String, Display: "Exec Command Line", Example: "sh -c id",
-		Desc: "Command line of exec_create and exec_start container events (from the action; the trailing space the daemon appends when there are no arguments is removed, so `docker exec c sh` gives sh). Podman's exec does not say it: no value."},
+		Desc: "Command line of exec_create and exec_start container events (from the action; the trailing space the daemon appends when there are no arguments is removed, so `docker exec c sh` gives sh). Podman's exec does not say it: the live source looks it up (the exec's process config) where it can tell which exec the event is about, else no value."},
 	{ID: ExecID, Name: "docker.exec.id", Type: String, Display: "Exec ID", Example: "5f8c...",
-		Desc: "Exec instance id of exec_create, exec_start and exec_die container events (attribute execID)."},
+		Desc: "Exec instance id of exec_create, exec_start and exec_die container events (attribute execID; for Podman's exec, which has none, the one the live source looked up with its command)."},
 	{ID: ContainerID, Name: "docker.container.id", Type: String, Display: "Container ID", Example: "e327f1fa52a9...",
 		Desc: "Container id: Actor.ID of container events, attribute container of Docker's network and volume events, Actor.ID of Podman's network events (which are about the container)."},
 	{ID: ContainerName, Name: "docker.container.name", Type: String, Display: "Container Name", Example: "confident_kirch",
@@ -172,6 +193,51 @@ var Table = []Field{
 		Desc: "First word of docker.exec.cmdline, as given (sh, /bin/bash): what the exec runs, for rules such as docker.exec.exe in (shell_binaries)."},
 	{ID: Engine, Name: "docker.engine", Type: String, Display: "Engine", Example: "podman",
 		Desc: "The engine dialect of the event: docker (Docker Engine) or podman (Podman's Docker-compatible API, told apart by the podId attribute it adds to every event)."},
+
+	// The container's security context: what the container was started
+	// with, as the live source read it from the engine (GET
+	// /containers/{id}/json) and added to the payload (member
+	// falco:container). Names as Falco's container plugin's container.*
+	// fields, so that rules port. No value without the context.
+	{ID: CtrPrivileged, Name: "docker.container.privileged", Type: Bool, Display: "Privileged", Example: "true",
+		Desc: ctxDesc("The container runs privileged (--privileged: every capability, every host device, no seccomp or AppArmor confinement).")},
+	{ID: CtrHostPID, Name: "docker.container.host_pid", Type: Bool, Display: "Host PID Namespace", Example: "true",
+		Desc: ctxDesc("The container shares the host's PID namespace (--pid host).")},
+	{ID: CtrHostNetwork, Name: "docker.container.host_network", Type: Bool, Display: "Host Network Namespace", Example: "false",
+		Desc: ctxDesc("The container shares the host's network namespace (--network host).")},
+	{ID: CtrHostIPC, Name: "docker.container.host_ipc", Type: Bool, Display: "Host IPC Namespace", Example: "false",
+		Desc: ctxDesc("The container shares the host's IPC namespace (--ipc host). Podman 4 reports shareable for every container, host IPC included: there it is true only when it says host, else no value.")},
+	{ID: CtrMounts, Name: "docker.container.mounts", Type: String, IsList: true, Display: "Mounts", Example: "/:/host:ro",
+		Desc: ctxDesc("Every bind and volume mount of the container as source:destination:ro|rw (source: the host path; a volume's data directory on the host).")},
+	{ID: CtrMountSource, Name: "docker.container.mount.source", Type: String, ArgRequired: true, ArgIsKey: true, ArgIsIndex: true, Display: "Mount Source", Example: "docker.container.mount.source[/var/run/docker.sock] = /run/docker.sock",
+		Desc: ctxDesc("The host path mounted at a destination: docker.container.mount.source[/host]; the argument may be a glob (* matches any run of characters, / included; ? one) or an index (docker.container.mount.source[0], the first mount).")},
+	{ID: CtrMountDest, Name: "docker.container.mount.dest", Type: String, ArgRequired: true, ArgIsKey: true, ArgIsIndex: true, Display: "Mount Destination", Example: "docker.container.mount.dest[/] = /host",
+		Desc: ctxDesc("Where a host path is mounted in the container: docker.container.mount.dest[/var/run/docker.sock]; the argument may be a glob (docker.container.mount.dest[/run/user/*/docker.sock]) or an index.")},
+	{ID: CtrMountSources, Name: "docker.container.mount.sources", Type: String, IsList: true, Display: "Mount Sources", Example: "/var/run/docker.sock",
+		Desc: ctxDesc("The host paths of the container's bind and volume mounts, for rules that compare them with a list (docker.container.mount.sources intersects (sensitive_paths)).")},
+	{ID: CtrCapAdd, Name: "docker.container.cap_add", Type: String, IsList: true, Display: "Capabilities Added", Example: "SYS_ADMIN",
+		Desc: ctxDesc("Capabilities added (--cap-add), upper case without CAP_ (SYS_ADMIN; ALL as given). Podman lists what its capability set adds to its defaults.")},
+	{ID: CtrCapDrop, Name: "docker.container.cap_drop", Type: String, IsList: true, Display: "Capabilities Dropped", Example: "NET_RAW",
+		Desc: ctxDesc("Capabilities dropped (--cap-drop), upper case without CAP_.")},
+	{ID: CtrSecurityOpt, Name: "docker.container.security_opt", Type: String, IsList: true, Display: "Security Options", Example: "seccomp=unconfined",
+		Desc: ctxDesc("Security options (--security-opt) as the engine reports them: seccomp=unconfined, apparmor=unconfined, no-new-privileges, label=disable (Docker adds it to privileged containers). A seccomp profile the CLI inlined as JSON is shown as seccomp=profile:sha256:<first 12 hex digits of its digest>.")},
+	{ID: CtrDevices, Name: "docker.container.devices", Type: String, IsList: true, Display: "Host Devices", Example: "/dev/fuse",
+		Desc: ctxDesc("Host devices mapped into the container (--device), by their host path. A privileged container gets every device without listing them.")},
+	{ID: CtrUser, Name: "docker.container.user", Type: String, Display: "Container User", Example: "1000:1000",
+		Desc: ctxDesc("The user the container runs as, as configured (--user: a name or uid[:gid]); empty when none is configured (the image's default, often root).")},
+	{ID: CtrReadonlyRootfs, Name: "docker.container.readonly_rootfs", Type: Bool, Display: "Read-only Root Filesystem", Example: "true",
+		Desc: ctxDesc("The container's root filesystem is read-only (--read-only).")},
+	{ID: CtrImageID, Name: "docker.container.image.id", Type: String, Display: "Container Image ID", Example: "sha256:4048db5d3672...",
+		Desc: ctxDesc("Id of the image the container runs (sha256:...).")},
+	{ID: CtrImageDigest, Name: "docker.container.image.digest", Type: String, Display: "Container Image Digest", Example: "sha256:77726ef6b57d...",
+		Desc: ctxDesc("Repository digest of the container's image: from the reference it was run by (image@sha256:...), else the image's repository digest of the same repository; no value for an image that has none (built or imported locally and never pushed or pulled).")},
+	{ID: CtrCmdline, Name: "docker.container.cmdline", Type: String, Display: "Container Command Line", Example: "nginx -g daemon off;",
+		Desc: ctxDesc("What the container runs: its entrypoint and command, joined by spaces.")},
+}
+
+// ctxDesc completes the description of a container context field.
+func ctxDesc(s string) string {
+	return s + " From the container context the live source adds to every event of a container (container events, and network and volume events naming one); no value without it (a plain docker events recording, a container whose inspection failed)."
 }
 
 func init() {
@@ -190,6 +256,7 @@ func init() {
 type Sink interface {
 	String(s string)
 	Uint64(v uint64)
+	Bool(v bool)
 }
 
 // ErrUnknownField is returned for a field id outside the table.
@@ -201,6 +268,9 @@ func (e ErrUnknownField) Error() string {
 
 // errMissingArg is returned for docker.attributes without [KEY].
 var errMissingArg = fmt.Errorf("field docker.attributes requires an attribute key argument, e.g. docker.attributes[com.docker.compose.project]")
+
+// errMissingMountArg is returned for docker.container.mount.* without [ARG].
+var errMissingMountArg = fmt.Errorf("fields docker.container.mount.source and docker.container.mount.dest require a path (a glob) or index argument, e.g. docker.container.mount.source[/var/run/docker.sock]")
 
 // Extract hands the value(s) of field id for e to out. arg is the key
 // argument (docker.attributes[KEY]); argPresent tells whether one was given.
@@ -265,7 +335,11 @@ func Extract(id uint64, arg string, argPresent bool, e *event.Event, out Sink) e
 		putStr(out, execCmdline(e))
 	case ExecID:
 		if e.Is("container") {
-			putStr(out, e.Value("execID"))
+			v := e.Value("execID")
+			if !v.OK {
+				v = e.ContextExecID() // Podman's exec, looked up by the live source
+			}
+			putStr(out, v)
 		}
 	case ContainerID:
 		putStr(out, e.ContainerID())
@@ -324,6 +398,9 @@ func Extract(id uint64, arg string, argPresent bool, e *event.Event, out Sink) e
 		if e.Valid() {
 			out.String(e.Dialect().String())
 		}
+	case CtrPrivileged, CtrHostPID, CtrHostNetwork, CtrHostIPC, CtrMounts, CtrMountSource, CtrMountDest, CtrMountSources,
+		CtrCapAdd, CtrCapDrop, CtrSecurityOpt, CtrDevices, CtrUser, CtrReadonlyRootfs, CtrImageID, CtrImageDigest, CtrCmdline:
+		return extractContext(id, arg, argPresent, e, out)
 	default:
 		return ErrUnknownField{ID: id}
 	}
@@ -337,10 +414,15 @@ func putStr(out Sink, v event.Str) {
 }
 
 // execCmdline is the command of exec_create and exec_start container
-// events, from the action (Podman's exec does not say it).
+// events, from the action; Podman's exec does not say it: then from the
+// exec's process config, when the live source could look it up (the
+// payload's container member).
 func execCmdline(e *event.Event) event.Str {
 	if n := e.ActionName(); e.Is("container") && n.OK && (n.S == "exec_create" || n.S == "exec_start") {
-		return e.ActionArgs()
+		if a := e.ActionArgs(); a.OK {
+			return a
+		}
+		return e.ContextExecCmdline()
 	}
 	return event.Str{}
 }

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -14,24 +16,29 @@ import (
 
 // recorder is a Sink that keeps what it is given.
 type recorder struct {
-	strs []string
-	nums []uint64
+	strs  []string
+	nums  []uint64
+	bools []bool
 }
 
 func (r *recorder) String(s string) { r.strs = append(r.strs, strings.Clone(s)) }
 func (r *recorder) Uint64(v uint64) { r.nums = append(r.nums, v) }
-func (r *recorder) reset()          { r.strs, r.nums = r.strs[:0], r.nums[:0] }
+func (r *recorder) Bool(v bool)     { r.bools = append(r.bools, v) }
+func (r *recorder) reset()          { r.strs, r.nums, r.bools = r.strs[:0], r.nums[:0], r.bools[:0] }
+func (r *recorder) n() int          { return len(r.strs) + len(r.nums) + len(r.bools) }
 
 // value returns the one value extracted, or nil for none.
 func (r *recorder) value(t *testing.T, name string) any {
 	t.Helper()
 	switch {
-	case len(r.strs)+len(r.nums) > 1:
-		t.Fatalf("%s: %d values (%q, %v); a field has at most one", name, len(r.strs)+len(r.nums), r.strs, r.nums)
+	case r.n() > 1:
+		t.Fatalf("%s: %d values (%q, %v, %v); a field has at most one", name, r.n(), r.strs, r.nums, r.bools)
 	case len(r.strs) == 1:
 		return r.strs[0]
 	case len(r.nums) == 1:
 		return r.nums[0]
+	case len(r.bools) == 1:
+		return r.bools[0]
 	}
 	return nil
 }
@@ -59,9 +66,23 @@ func extract(t *testing.T, e *event.Event, name string) any {
 	if err := Extract(uint64(f.ID), arg, argPresent, e, &r); err != nil {
 		t.Fatalf("Extract(%s[%s]): %v", name, arg, err)
 	}
+	if f.IsList {
+		// A list: its strings ([]string), nil for none.
+		if len(r.nums)+len(r.bools) > 0 {
+			t.Fatalf("%s is a list of strings, extracted %v %v", name, r.nums, r.bools)
+		}
+		if len(r.strs) == 0 {
+			return nil
+		}
+		return slices.Clone(r.strs)
+	}
 	v := r.value(t, name)
 	switch {
 	case v == nil:
+	case f.Type == Bool:
+		if _, ok := v.(bool); !ok {
+			t.Fatalf("%s is a bool field, extracted %T", name, v)
+		}
 	case f.Type == String:
 		if _, ok := v.(string); !ok {
 			t.Fatalf("%s is a string field, extracted %T", name, v)
@@ -100,6 +121,12 @@ const (
 	podImageLoadfromarchive  = `{"status":"loadfromarchive","Type":"image","Action":"loadfromarchive","Actor":{"ID":"","Attributes":{"containerExitCode":"0","image":"","name":"/var/tmp/libpod-images-load.tar653829435","podId":""}},"scope":"local","time":1796064591,"timeNano":1796064591929424453}`
 	podImageTag              = `{"status":"tag","id":"fda29d8d51b352af85206ab02f2dd5c1faa9ca7a46a4552039ed89340713403b","Type":"image","Action":"tag","Actor":{"ID":"fda29d8d51b352af85206ab02f2dd5c1faa9ca7a46a4552039ed89340713403b","Attributes":{"containerExitCode":"0","image":"","name":"docker.io/library/fdp-t-000recorded0:t1","podId":""}},"scope":"local","time":1796064591,"timeNano":1796064591568396124}`
 	mobyImagePrune           = `{"Type":"image","Action":"prune","Actor":{"ID":"","Attributes":{"reclaimed":"0"}},"scope":"local","time":1796064583,"timeNano":1796064583947397067}`
+)
+
+// Container context members as the live source writes them.
+const (
+	ctxEscape = `"falco:container":{"id":"` + cid + `","privileged":true,"hostPid":true,"hostNetwork":false,"hostIpc":true,"readonlyRootfs":true,"user":"1000:1000","capAdd":["SYS_ADMIN","NET_ADMIN"],"capDrop":["NET_RAW"],"securityOpt":["seccomp=unconfined","label=disable"],"devices":["/dev/null"],"mounts":[{"type":"bind","source":"/","destination":"/host","rw":false},{"type":"bind","source":"/var/run/docker.sock","destination":"/var/run/docker.sock","rw":true},{"type":"volume","source":"/var/lib/docker/volumes/v/_data","destination":"/data"}],"imageId":"` + imid + `","imageDigest":"sha256:77726ef6b57ddf65bb551896826ec38bc3e53f75cdde31354fbffb4f25238ebd","cmdline":"/testbox sleep"}`
+	ctxPlain  = `"falco:container":{"id":"` + cid + `","privileged":false,"hostPid":false,"hostNetwork":false,"hostIpc":false,"readonlyRootfs":false,"user":"","capAdd":[],"capDrop":[],"securityOpt":[],"devices":[],"mounts":[],"imageId":"` + imid + `","cmdline":"nginx -g daemon off;"}`
 )
 
 // events: every field with a value is listed; every other field (without
@@ -197,6 +224,52 @@ var events = []struct {
 			"docker.attributes.name": "mystack_web.1.x9y8z7", "docker.scope": "local", "docker.actor.id": cid2, "docker.time": uint64(1644314348000000012),
 			"docker.action.name": "start", "docker.container.id": cid2, "docker.container.name": "mystack_web.1.x9y8z7", "docker.container.image": "nginx:1.27",
 			"docker.attributes[com.docker.swarm.service.id]": "s1", "docker.attributes[com.docker.swarm.task]": ""}},
+	// The container context the live source adds (event.ContainerMember).
+	{"container start with its context", `{"status":"start","id":"` + cid + `","from":"alpine:3.20","Type":"container","Action":"start","Actor":{"ID":"` + cid + `","Attributes":{"image":"alpine:3.20","name":"c1"}},"scope":"local","time":1644314350,"timeNano":1644314350000000001,` + ctxEscape + `}`, true,
+		map[string]any{"docker.status": "start", "docker.id": cid, "docker.from": "alpine:3.20", "docker.type": "container", "docker.action": "start",
+			"docker.attributes.image": "alpine:3.20", "docker.attributes.name": "c1", "docker.scope": "local", "docker.actor.id": cid,
+			"docker.time": uint64(1644314350000000001), "docker.action.name": "start", "docker.container.id": cid, "docker.container.name": "c1",
+			"docker.container.image":      "alpine:3.20",
+			"docker.container.privileged": true, "docker.container.host_pid": true, "docker.container.host_network": false, "docker.container.host_ipc": true,
+			"docker.container.readonly_rootfs": true, "docker.container.user": "1000:1000",
+			"docker.container.mounts":        []string{"/:/host:ro", "/var/run/docker.sock:/var/run/docker.sock:rw", "/var/lib/docker/volumes/v/_data:/data"},
+			"docker.container.mount.sources": []string{"/", "/var/run/docker.sock", "/var/lib/docker/volumes/v/_data"},
+			"docker.container.cap_add":       []string{"SYS_ADMIN", "NET_ADMIN"}, "docker.container.cap_drop": []string{"NET_RAW"},
+			"docker.container.security_opt": []string{"seccomp=unconfined", "label=disable"}, "docker.container.devices": []string{"/dev/null"},
+			"docker.container.image.id": imid, "docker.container.image.digest": "sha256:77726ef6b57ddf65bb551896826ec38bc3e53f75cdde31354fbffb4f25238ebd",
+			"docker.container.cmdline":             "/testbox sleep",
+			"docker.container.mount.source[/host]": "/", "docker.container.mount.source[/var/run/*.sock]": "/var/run/docker.sock",
+			"docker.container.mount.source[0]": "/", "docker.container.mount.source[2]": "/var/lib/docker/volumes/v/_data", "docker.container.mount.source[3]": nil,
+			"docker.container.mount.source[01]": nil, "docker.container.mount.source[/]": nil, "docker.container.mount.source[*]": "/",
+			"docker.container.mount.dest[/]": "/host", "docker.container.mount.dest[/var/run/docker.sock]": "/var/run/docker.sock",
+			"docker.container.mount.dest[/host]": nil, "docker.container.mount.dest[1]": "/var/run/docker.sock"}},
+	{"network connect naming a container with context", `{"Type":"network","Action":"connect","Actor":{"ID":"` + nid + `","Attributes":{"container":"` + cid + `","name":"bridge","type":"bridge"}},"scope":"local","time":1644314351,"timeNano":1644314351000000006,` + ctxPlain + `}`, false,
+		map[string]any{"docker.type": "network", "docker.action": "connect", "docker.attributes.container": cid, "docker.attributes.name": "bridge", "docker.attributes.type": "bridge",
+			"docker.scope": "local", "docker.actor.id": nid, "docker.time": uint64(1644314351000000006), "docker.action.name": "connect", "docker.container.id": cid,
+			"docker.network.id": nid, "docker.network.name": "bridge", "docker.network.driver": "bridge",
+			"docker.container.privileged": false, "docker.container.host_pid": false, "docker.container.host_network": false, "docker.container.host_ipc": false,
+			"docker.container.readonly_rootfs": false, "docker.container.user": "", "docker.container.cmdline": "nginx -g daemon off;",
+			"docker.container.image.id": imid}},
+	{"a context of another container is none", `{"Type":"container","Action":"start","Actor":{"ID":"` + cid2 + `","Attributes":{"name":"c2"}},"timeNano":1644314352000000000,` + ctxPlain + `}`, false,
+		map[string]any{"docker.status": "start", "docker.id": cid2, "docker.type": "container", "docker.action": "start", "docker.actor.id": cid2,
+			"docker.time": uint64(1644314352000000000), "docker.action.name": "start", "docker.container.id": cid2, "docker.container.name": "c2", "docker.attributes.name": "c2",
+			"docker.container.mount.source[0]": nil}},
+	{"podman exec with the command the live source looked up", `{"status":"exec","id":"` + podC + `","from":"` + podImg + `","Type":"container","Action":"exec","Actor":{"ID":"` + podC + `","Attributes":{"containerExitCode":"0","image":"` + podImg + `","name":"fdp-c","podId":""}},"scope":"local","time":1796064587,"timeNano":1796064587037214008,"falco:container":{"id":"` + podC + `","privileged":false,"hostPid":false,"hostNetwork":false,"readonlyRootfs":false,"user":"","capAdd":[],"capDrop":["SYS_RESOURCE"],"securityOpt":[],"devices":[],"mounts":[],"imageId":"` + podImgID + `","cmdline":"/testbox sleep","exec":{"id":"` + xid + `","cmdline":"sh -c 'id -u'"}}}`, false,
+		map[string]any{"docker.engine": "podman", "docker.status": "exec_start", "docker.id": podC, "docker.from": podImg, "docker.type": "container", "docker.action": "exec_start",
+			"docker.attributes.image": podImg, "docker.attributes.name": "fdp-c", "docker.scope": "local", "docker.actor.id": podC,
+			"docker.time": uint64(1796064587037214008), "docker.action.name": "exec_start", "docker.container.id": podC,
+			"docker.container.name": "fdp-c", "docker.container.image": podImg,
+			"docker.exec.cmdline": "sh -c 'id -u'", "docker.exec.exe": "sh", "docker.exec.id": xid,
+			"docker.container.privileged": false, "docker.container.host_pid": false, "docker.container.host_network": false,
+			"docker.container.readonly_rootfs": false, "docker.container.user": "", "docker.container.cap_drop": []string{"SYS_RESOURCE"},
+			"docker.container.image.id": podImgID, "docker.container.cmdline": "/testbox sleep"}},
+	{"an escaped string in the context", `{"Type":"container","Action":"start","Actor":{"ID":"` + cid + `"},"falco:container":{"id":"` + cid + `","user":"a\"b\u0001","securityOpt":["x\\y"],"mounts":[{"source":"/a\u0000b","destination":"/c"}],"cmdline":""}}`, false,
+		map[string]any{"docker.status": "start", "docker.id": cid, "docker.type": "container", "docker.action": "start", "docker.actor.id": cid,
+			"docker.action.name": "start", "docker.container.id": cid, "docker.container.user": "a\"b\x01", "docker.container.security_opt": []string{`x\y`},
+			"docker.container.mounts": []string{"/a\x00b:/c"}, "docker.container.mount.sources": []string{"/a\x00b"}, "docker.container.mount.dest[/a*]": "/c"}},
+	{"a context that is not an object", `{"Type":"container","Action":"start","Actor":{"ID":"` + cid + `"},"falco:container":["` + cid + `"]}`, false,
+		map[string]any{"docker.status": "start", "docker.id": cid, "docker.type": "container", "docker.action": "start", "docker.actor.id": cid,
+			"docker.action.name": "start", "docker.container.id": cid}},
 	{"image pull", `{"status":"pull","id":"alpine:latest","Type":"image","Action":"pull","Actor":{"ID":"alpine:latest","Attributes":{"name":"alpine"}},"scope":"local","time":1644314340,"timeNano":1644314340000000004}`, true,
 		map[string]any{"docker.status": "pull", "docker.id": "alpine:latest", "docker.type": "image", "docker.action": "pull", "docker.attributes.name": "alpine",
 			"docker.scope": "local", "docker.actor.id": "alpine:latest", "docker.time": uint64(1644314340000000004), "docker.action.name": "pull",
@@ -293,13 +366,13 @@ func TestExtractEvents(t *testing.T) {
 				switch {
 				case !listed && got != nil:
 					t.Errorf("%s: %s = %#v, want no value", label, f.Name, got)
-				case listed && got != want:
+				case listed && !reflect.DeepEqual(got, want):
 					t.Errorf("%s: %s = %#v, want %#v", label, f.Name, got, want)
 				}
 			}
 			for name, want := range tc.want {
 				if strings.Contains(name, "[") {
-					if got := extract(t, &e, name); got != want {
+					if got := extract(t, &e, name); !reflect.DeepEqual(got, want) {
 						t.Errorf("%s: %s = %#v, want %#v", label, name, got, want)
 					}
 				}
@@ -489,7 +562,8 @@ func TestTableIntegrity(t *testing.T) {
 	if len(Table) != numFields {
 		t.Fatalf("len(Table) = %d, numFields = %d", len(Table), numFields)
 	}
-	validName := regexp.MustCompile(`^docker\.[a-z][a-z0-9]*(\.[a-z][a-z0-9]*)*$`)
+	// Falco's field naming rule ([a-z]+[a-z0-9_]*(\.[a-z]+[a-z0-9_]*)+).
+	validName := regexp.MustCompile(`^docker(\.[a-z]+[a-z0-9_]*)+$`)
 	names := map[string]int{}
 	displays := map[string]int{}
 	for i, f := range Table {
@@ -514,12 +588,15 @@ func TestTableIntegrity(t *testing.T) {
 			t.Errorf("%s: description %q", f.Name, f.Desc)
 		}
 		switch f.Type {
-		case String, Uint64, AbsTime:
+		case String, Uint64, AbsTime, Bool:
 		default:
 			t.Errorf("%s: type %q", f.Name, f.Type)
 		}
-		if f.ArgIsKey != f.ArgRequired {
-			t.Errorf("%s: ArgRequired %v, ArgIsKey %v", f.Name, f.ArgRequired, f.ArgIsKey)
+		if f.ArgIsKey != f.ArgRequired || (f.ArgIsIndex && !f.ArgRequired) {
+			t.Errorf("%s: ArgRequired %v, ArgIsKey %v, ArgIsIndex %v", f.Name, f.ArgRequired, f.ArgIsKey, f.ArgIsIndex)
+		}
+		if f.IsList && (f.Type != String || f.ArgRequired) {
+			t.Errorf("%s: a list of %s with argument %v", f.Name, f.Type, f.ArgRequired)
 		}
 		for _, p := range f.Properties {
 			if p != "addOutput" {
@@ -551,7 +628,7 @@ func TestTableIntegrity(t *testing.T) {
 		}
 	}
 	sort.Strings(argFields)
-	if strings.Join(argFields, ",") != "docker.attributes" {
+	if strings.Join(argFields, ",") != "docker.attributes,docker.container.mount.dest,docker.container.mount.source" {
 		t.Errorf("fields with a required argument: %v", argFields)
 	}
 	if byName(t, "docker.time").Type != AbsTime || byName(t, "docker.container.exitcode").Type != Uint64 {
@@ -564,6 +641,7 @@ type countingSink struct{ n int }
 
 func (c *countingSink) String(string) { c.n++ }
 func (c *countingSink) Uint64(uint64) { c.n++ }
+func (c *countingSink) Bool(bool)     { c.n++ }
 
 func TestExtractAllocs(t *testing.T) {
 	var e event.Event

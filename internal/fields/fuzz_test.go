@@ -23,6 +23,9 @@ func FuzzExtract(f *testing.F) {
 	f.Add([]byte(`{"Type":"image","Action":"tag","Actor":{"ID":"sha256:x","Attributes":{"name":"a:b@c:d/e"}}}`), "name")
 	f.Add([]byte(`{"Type":"container","Action":"exec_start: ","Actor":{"Attributes":["execID"]},"timeNano":"1"}`), "execID")
 	f.Add([]byte("{\"Type\":\"volume\",\"Actor\":{\"ID\":\"\xff\",\"Attributes\":{\"driver\":\"\\u0000\"}}}"), "\x00")
+	f.Add([]byte(`{"Type":"container","Action":"start","Actor":{"ID":"c"},"falco:container":{"id":"c","privileged":true,"hostIpc":"x","capAdd":["A",1,null],"mounts":[{"source":"/","destination":"/h","rw":true},7,{"source":2}],"exec":{"id":1,"cmdline":"sh"}}}`), "/h")
+	f.Add([]byte(`{"Type":"network","Action":"connect","Actor":{"ID":"n","Attributes":{"container":"c"}},"falco:container":{"id":"c","mounts":[{"source":"/a","destination":"/b"}]},"falco:container":{"id":"x"}}`), "0")
+	f.Add([]byte(`{"Type":"container","Action":"exec","Actor":{"ID":"c","Attributes":{"podId":""}},"falco:container":{"id":"c","exec":{"id":"e","cmdline":"  "}}}`), "*")
 	f.Fuzz(func(t *testing.T, data []byte, arg string) {
 		var e event.Event
 		e.Parse(data)
@@ -45,15 +48,16 @@ func FuzzExtract(f *testing.F) {
 				} else if err != nil {
 					t.Fatalf("%s[%q]: %v", fld.Name, arg, err)
 				}
-				n := len(r.strs) + len(r.nums)
-				if n > 1 {
+				n := r.n()
+				if n > 1 && !fld.IsList {
 					t.Fatalf("%s: %d values", fld.Name, n)
 				}
-				if n == 1 && !e.Valid() {
-					t.Fatalf("%s has a value %q %v for an invalid message %q", fld.Name, r.strs, r.nums, data)
+				if n > 0 && !e.Valid() {
+					t.Fatalf("%s has a value %q %v %v for an invalid message %q", fld.Name, r.strs, r.nums, r.bools, data)
 				}
-				if (fld.Type == String && len(r.nums) > 0) || (fld.Type != String && len(r.strs) > 0) {
-					t.Fatalf("%s (%s) extracted strings %q numbers %v", fld.Name, fld.Type, r.strs, r.nums)
+				numeric := fld.Type == Uint64 || fld.Type == AbsTime
+				if len(r.strs) > 0 && fld.Type != String || len(r.nums) > 0 && !numeric || len(r.bools) > 0 && fld.Type != Bool {
+					t.Fatalf("%s (%s) extracted strings %q numbers %v bools %v", fld.Name, fld.Type, r.strs, r.nums, r.bools)
 				}
 			}
 		}

@@ -32,6 +32,26 @@ type Counters struct {
 	// complete message within stallTimeoutMs while one was arriving, or no
 	// answer to a ping after that long in silence.
 	Stalls atomic.Uint64
+	// ContextEvents counts live events delivered with the security context
+	// of their container (the payload's container member).
+	ContextEvents atomic.Uint64
+	// NoContextEvents counts live events about a container delivered
+	// without its context: its inspection failed (the container was
+	// already gone: docker run --rm of an instant command) or timed out,
+	// it was destroyed before the plugin saw it, or the enriched payload
+	// would exceed maxEventSize.
+	NoContextEvents atomic.Uint64
+	// ContextTimeouts counts the events among those that waited
+	// inspectTimeoutMs for their container's context without getting it.
+	ContextTimeouts atomic.Uint64
+	// Inspects counts inspection calls to the daemon (containers, and
+	// Podman's exec sessions).
+	Inspects atomic.Uint64
+	// InspectErrors counts inspection calls that failed or timed out.
+	InspectErrors atomic.Uint64
+	// CacheEntries is the number of containers whose context is cached
+	// (a gauge: it goes down as containers are destroyed).
+	CacheEntries atomic.Uint64
 	// ExtractErrors counts plugin_extract_fields calls that failed.
 	ExtractErrors atomic.Uint64
 	// Panics counts Go panics contained at the C boundary.
@@ -49,18 +69,23 @@ type Metric struct {
 var Names = []string{
 	"events_received", "events_delivered", "events_dropped", "events_malformed",
 	"events_oversize", "events_duplicate", "reconnects", "connect_errors",
-	"daemon_stalls", "extract_errors", "panics",
+	"daemon_stalls", "events_with_context", "events_without_context", "context_timeouts",
+	"container_inspects", "container_inspect_errors", "container_cache_entries", "extract_errors", "panics",
 }
+
+// gauge is the index in Names of the one metric that is not monotonic.
+const gauge = 14
 
 // Snapshot appends the current values to dst (reused to avoid allocating).
 func (c *Counters) Snapshot(dst []Metric) []Metric {
 	vals := [...]uint64{
 		c.Received.Load(), c.Delivered.Load(), c.Dropped.Load(), c.Malformed.Load(),
 		c.Oversize.Load(), c.Duplicates.Load(), c.Reconnects.Load(), c.ConnectErrors.Load(),
-		c.Stalls.Load(), c.ExtractErrors.Load(), c.Panics.Load(),
+		c.Stalls.Load(), c.ContextEvents.Load(), c.NoContextEvents.Load(), c.ContextTimeouts.Load(),
+		c.Inspects.Load(), c.InspectErrors.Load(), c.CacheEntries.Load(), c.ExtractErrors.Load(), c.Panics.Load(),
 	}
 	for i, v := range vals {
-		dst = append(dst, Metric{Name: Names[i], Value: v, Monotonic: true})
+		dst = append(dst, Metric{Name: Names[i], Value: v, Monotonic: i != gauge})
 	}
 	return dst
 }

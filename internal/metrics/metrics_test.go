@@ -23,6 +23,12 @@ var exported = []struct {
 	{"reconnects", func(c *Counters) *atomic.Uint64 { return &c.Reconnects }},
 	{"connect_errors", func(c *Counters) *atomic.Uint64 { return &c.ConnectErrors }},
 	{"daemon_stalls", func(c *Counters) *atomic.Uint64 { return &c.Stalls }},
+	{"events_with_context", func(c *Counters) *atomic.Uint64 { return &c.ContextEvents }},
+	{"events_without_context", func(c *Counters) *atomic.Uint64 { return &c.NoContextEvents }},
+	{"context_timeouts", func(c *Counters) *atomic.Uint64 { return &c.ContextTimeouts }},
+	{"container_inspects", func(c *Counters) *atomic.Uint64 { return &c.Inspects }},
+	{"container_inspect_errors", func(c *Counters) *atomic.Uint64 { return &c.InspectErrors }},
+	{"container_cache_entries", func(c *Counters) *atomic.Uint64 { return &c.CacheEntries }},
 	{"extract_errors", func(c *Counters) *atomic.Uint64 { return &c.ExtractErrors }},
 	{"panics", func(c *Counters) *atomic.Uint64 { return &c.Panics }},
 }
@@ -37,7 +43,7 @@ func TestSnapshotOrderAndValues(t *testing.T) {
 		t.Fatalf("Snapshot has %d metrics, Names %d, want %d", len(snap), len(Names), len(exported))
 	}
 	for i, e := range exported {
-		want := Metric{Name: e.name, Value: uint64(i+1)*1000 + 7, Monotonic: true}
+		want := Metric{Name: e.name, Value: uint64(i+1)*1000 + 7, Monotonic: e.name != "container_cache_entries"}
 		if snap[i] != want {
 			t.Errorf("metric %d = %+v, want %+v", i, snap[i], want)
 		}
@@ -67,7 +73,7 @@ func TestCountersAreIndependent(t *testing.T) {
 func TestZeroValueAndNames(t *testing.T) {
 	var c Counters
 	for _, m := range c.Snapshot(nil) {
-		if m.Value != 0 || !m.Monotonic {
+		if m.Value != 0 || m.Monotonic == (m.Name == "container_cache_entries") {
 			t.Errorf("zero Counters: %+v", m)
 		}
 	}

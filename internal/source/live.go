@@ -22,6 +22,7 @@ import (
 	"github.com/docker/docker/api/types/versions"
 	"github.com/docker/docker/client"
 
+	"github.com/falco-docker/docker-plugin/internal/container"
 	"github.com/falco-docker/docker-plugin/internal/escape"
 	"github.com/falco-docker/docker-plugin/internal/event"
 	"github.com/falco-docker/docker-plugin/internal/logging"
@@ -103,6 +104,11 @@ type Live struct {
 	// Malformed and oversize messages are logged first in full, then as
 	// counts (a hostile daemon must not flood the log).
 	malformedLog, oversizeLog *logging.Repeats
+
+	// enr adds the security context of their container to events
+	// (containerContext); nil when it is off. The reader hands it every
+	// event; it delivers them to push in the same order.
+	enr *container.Enricher
 
 	// Reader-owned.
 	opened  time.Time
@@ -364,6 +370,15 @@ func OpenLive(params string, env Env, getenv func(string) string) (*Live, error)
 	}
 	l.q = newEventQueue(env.Config.QueueSize)
 	l.rbuf = bufio.NewReaderSize(nil, max(64<<10, env.Config.MaxEventSize+2))
+	if env.Config.ContainerContext {
+		l.enr = container.New(container.Config{
+			Timeout:      time.Duration(env.Config.InspectTimeoutMs) * time.Millisecond,
+			Concurrency:  env.Config.InspectConcurrency,
+			CacheSize:    env.Config.ContainerCacheSize,
+			MaxEventSize: env.Config.MaxEventSize,
+			MaxPending:   env.Config.QueueSize,
+		}, env.Counters, env.Log, l.push)
+	}
 	l.setStatus("connecting to " + l.endpoint)
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	go l.run()
@@ -482,7 +497,34 @@ func (l *Live) stream(previous int) (connected bool, err error) {
 		l.env.SetLastError(nil)
 	}
 	l.failing = false
+	if l.enr != nil {
+		if err := l.startInspector(version, ping.podman != ""); err != nil {
+			l.env.Log.Warnf("docker daemon %s: container context: %v; events go without it", l.endpoint, err)
+		}
+	}
 	return true, l.readWatched(sctx, stop, cli, resp.Body)
+}
+
+// startInspector gives the enricher an inspector for this connection: a
+// docker client speaking the negotiated version (Podman's compatible API
+// takes any /vX.Y prefix), whose answers are bounded, and inspects the
+// containers that exist now (in the background: the stream is read at once).
+func (l *Live) startInspector(version string, podman bool) error {
+	icli, err := client.NewClientWithOpts(append(append([]client.Opt(nil), l.opts...), client.WithVersion(version), container.ClientOpt())...)
+	if err != nil {
+		return err
+	}
+	get := func(ctx context.Context, path string) (*http.Response, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, l.apiURL(icli.DaemonHost(), version, path, nil), nil)
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("User-Agent", "falco-docker-plugin")
+		return icli.HTTPClient().Do(req)
+	}
+	l.enr.SetInspector(container.NewDocker(icli, podman, get))
+	l.enr.StartResync()
+	return nil
 }
 
 // negotiate picks the API version: DOCKER_API_VERSION when set (the
@@ -647,11 +689,16 @@ func (l *Live) accept(line []byte, maxSize int) {
 	}
 	l.maxTS = max(l.maxTS, ts)
 	l.seen.add(ts, h, l.maxTS)
+	if l.enr != nil {
+		l.enr.Add(line, ts) // never waits for an inspection
+		return
+	}
 	l.push(line, ts)
 }
 
 // push queues a copy of line; a full queue drops it (counted, logged once
-// per run of drops). Never blocks on Falco.
+// per run of drops). Never blocks on Falco. The reader calls it, or, with
+// containerContext, the enricher (in the daemon's order).
 func (l *Live) push(line []byte, ts uint64) {
 	l.mu.Lock()
 	if !l.q.put(line, ts) {
@@ -726,6 +773,9 @@ func (l *Live) Progress() (float64, string) {
 func (l *Live) Close() error {
 	l.cancel()
 	<-l.done
+	if l.enr != nil {
+		l.enr.Close()
+	}
 	l.wake.close()
 	l.malformedLog.Flush()
 	l.oversizeLog.Flush()

@@ -48,6 +48,11 @@ type liveEnv struct {
 func newLiveEnv(mod func(*config.Config)) liveEnv {
 	cfg := config.Default()
 	cfg.ReconnectMinMs, cfg.ReconnectMaxMs = 10, 40
+	// These tests are about the stream, the queue and their counters: the
+	// daemon's messages delivered as they are read. The container context
+	// (whose ordering makes delivery asynchronous) has tests of its own
+	// (context_test.go), which turn it on.
+	cfg.ContainerContext = false
 	if mod != nil {
 		mod(&cfg)
 	}

@@ -53,6 +53,8 @@ func FieldsTable(fieldsJSON string) (string, error) {
 	for _, f := range fs {
 		arg := ""
 		switch {
+		case f.Arg.IsKey && f.Arg.IsIndex && f.Arg.IsRequired:
+			arg = "key or index, required"
 		case f.Arg.IsKey && f.Arg.IsRequired:
 			arg = "key, required"
 		case f.Arg.IsKey:

@@ -119,6 +119,7 @@ type Value struct {
 	Present bool // res_len > 0
 	Strs    []string
 	U64s    []uint64
+	Bools   []bool // FTYPE_BOOL: ss_plugin_bool (uint32) values
 }
 
 // ExtractResult is what one plugin_extract_fields call produced.
@@ -186,6 +187,10 @@ func (p *Plugin) Extract(s State, store *EventStore, k int, reqs []Request, with
 			for _, sp := range unsafe.Slice((**C.char)(resPtr), cnt) {
 				v.Strs = append(v.Strs, C.GoString(sp))
 			}
+		case TypeBool:
+			for _, b := range unsafe.Slice((*uint32)(resPtr), cnt) {
+				v.Bools = append(v.Bools, b != 0)
+			}
 		default:
 			v.U64s = append(v.U64s, unsafe.Slice((*uint64)(resPtr), cnt)...)
 		}
@@ -224,6 +229,9 @@ func NewBenchFields(reqs []Request) *BenchFields {
 		flds[i].field_id = C.uint32_t(r.ID)
 		flds[i].field = name
 		flds[i].ftype = C.uint32_t(r.Type)
+		if r.IsList {
+			flds[i].flist = 1
+		}
 		if r.HasArg {
 			a := C.CString(r.Arg)
 			b.cstrs = append(b.cstrs, unsafe.Pointer(a))

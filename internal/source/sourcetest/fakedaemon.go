@@ -1,5 +1,6 @@
 // Package sourcetest is a fake Docker daemon for tests of the live source:
-// it speaks the two endpoints the plugin uses (/_ping and /vX/events) on a
+// it speaks the endpoints the plugin uses (/_ping, /vX/events, and the
+// container and exec inspection of the container context) on a
 // unix socket (or TCP, with or without TLS), records every events request
 // (path, since=, filters=) and streams the lines a test sends. Tests drop
 // the stream (Hangup) to exercise reconnection, refuse requests (Refuse) to
@@ -46,6 +47,15 @@ type Daemon struct {
 	hook     func(w http.ResponseWriter, r *http.Request) bool
 	pings    int
 
+	// Containers: inspect documents by id (GET /vX/containers/{id}/json,
+	// listed by /vX/containers/json), exec inspect documents by exec id,
+	// answers held for a delay, and the inspections counted.
+	containers map[string]string
+	order      []string
+	execs      map[string]string
+	delays     map[string]time.Duration
+	inspects   map[string]int
+
 	lines  chan string
 	hangup chan struct{}
 	conns  chan int
@@ -75,6 +85,7 @@ func New(t testing.TB, version string) *Daemon {
 func Prepare(sock, version string) *Daemon {
 	return &Daemon{
 		Sock: sock, Version: version,
+		containers: map[string]string{}, execs: map[string]string{}, delays: map[string]time.Duration{}, inspects: map[string]int{},
 		lines: make(chan string, 1<<16), hangup: make(chan struct{}, 1),
 		conns: make(chan int, 64), stop: make(chan struct{}),
 	}
@@ -196,7 +207,7 @@ func (d *Daemon) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !events {
-		http.NotFound(w, r)
+		d.serveObjects(w, r)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -229,6 +240,96 @@ func (d *Daemon) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+}
+
+// SetContainer makes the daemon know container id: its inspect document is
+// doc (the /containers/{id}/json answer), and it is listed. "" forgets it.
+func (d *Daemon) SetContainer(id, doc string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if doc == "" {
+		delete(d.containers, id)
+		return
+	}
+	if _, ok := d.containers[id]; !ok {
+		d.order = append([]string{id}, d.order...) // newest first, as Docker lists
+	}
+	d.containers[id] = doc
+}
+
+// SetExec makes GET /exec/{id}/json answer doc.
+func (d *Daemon) SetExec(id, doc string) {
+	d.mu.Lock()
+	d.execs[id] = doc
+	d.mu.Unlock()
+}
+
+// DelayInspect holds the inspect answers for container id for delay (a
+// slow daemon); the request's end cancels the wait.
+func (d *Daemon) DelayInspect(id string, delay time.Duration) {
+	d.mu.Lock()
+	d.delays[id] = delay
+	d.mu.Unlock()
+}
+
+// Inspections is the number of inspect requests for container id so far.
+func (d *Daemon) Inspections(id string) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.inspects[id]
+}
+
+// serveObjects answers container list and inspect, exec inspect, and 404
+// for anything else (images: no digest).
+func (d *Daemon) serveObjects(w http.ResponseWriter, r *http.Request) {
+	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	if len(parts) > 0 && strings.HasPrefix(parts[0], "v") {
+		parts = parts[1:]
+	}
+	d.mu.Lock()
+	var doc string
+	var found bool
+	var delay time.Duration
+	switch {
+	case len(parts) == 2 && parts[0] == "containers" && parts[1] == "json":
+		var b strings.Builder
+		b.WriteByte('[')
+		for i, id := range d.order {
+			if _, ok := d.containers[id]; !ok {
+				continue
+			}
+			if i > 0 && b.Len() > 1 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `{"Id":%q}`, id)
+		}
+		b.WriteByte(']')
+		doc, found = b.String(), true
+	case len(parts) == 3 && parts[0] == "containers" && parts[2] == "json":
+		d.inspects[parts[1]]++
+		doc, found = d.containers[parts[1]]
+		delay = d.delays[parts[1]]
+	case len(parts) == 3 && parts[0] == "exec" && parts[2] == "json":
+		doc, found = d.execs[parts[1]]
+	}
+	d.mu.Unlock()
+	if delay > 0 {
+		select {
+		case <-time.After(delay):
+		case <-r.Context().Done():
+			return
+		case <-d.stop:
+			return
+		}
+	}
+	if !found {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		w.Write([]byte(`{"message":"No such object"}`))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write([]byte(doc))
 }
 
 // Request returns the i-th events request.

@@ -278,7 +278,10 @@ func (pr *printer) event(b *strings.Builder, p *harness.Plugin, s harness.State,
 // quoted, times as docker events prints them, numbers in decimal; list
 // values joined with commas.
 func (pr *printer) value(r harness.Request, v harness.Value) string {
-	parts := make([]string, 0, max(len(v.Strs), len(v.U64s)))
+	parts := make([]string, 0, max(len(v.Strs), len(v.U64s), len(v.Bools)))
+	for _, b := range v.Bools {
+		parts = append(parts, strconv.FormatBool(b))
+	}
 	for _, s := range v.Strs {
 		if !pr.noTrunc {
 			s = shortID(s)
