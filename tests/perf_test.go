@@ -5,13 +5,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
-
-	"github.com/falco-docker/docker-plugin/internal/source/sourcetest"
 	"testing"
 	"time"
 
 	"github.com/falco-docker/docker-plugin/internal/event"
+	"github.com/falco-docker/docker-plugin/internal/source/sourcetest"
+	"github.com/falco-docker/docker-plugin/rules"
 	"github.com/falco-docker/docker-plugin/tests/harness"
 )
 
@@ -208,6 +209,76 @@ func benchExtract(b *testing.B, one bool) {
 	b.ReportMetric(nsField, "ns/field")
 	b.ReportMetric(floor, "ns/emptycall")
 	b.ReportMetric(nsField/floor, "x-floor")
+	b.ReportMetric(0, "ns/op")
+}
+
+// falcoRequests are the extraction calls Falco's rule evaluation makes for
+// each event with the shipped rules: one per field reference of every
+// enabled rule's condition, in rule order, macros and lists expanded
+// (rules.ConditionFields, derived from docker_rules.yaml as it is now).
+func falcoRequests(t testing.TB) []harness.Request {
+	refs, err := rules.ConditionFields(rules.File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	declared, err := plug.Fields()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reqs []harness.Request
+	for _, r := range refs {
+		for _, ref := range r.Fields {
+			id := slices.IndexFunc(declared, func(f harness.Field) bool { return f.Name == ref.Name })
+			if id < 0 {
+				t.Fatalf("rule %q: the plugin has no field %s", r.Rule, ref.Name)
+			}
+			f := declared[id]
+			reqs = append(reqs, harness.Request{ID: uint32(id), Name: f.Name, Type: f.TypeCode(), IsList: f.IsList, Arg: ref.Arg, HasArg: ref.HasArg})
+		}
+	}
+	return reqs
+}
+
+// BenchmarkFalcoShaped is the plugin's share of Falco's work per event with
+// the shipped rules loaded: replay through next_batch (batch 128) and, for
+// every event, the extraction calls of falcoRequests, one field per call, on
+// a copy of the event in one reused buffer as Falco's plugin source holds it.
+// It reports ns per event (next_batch and extraction), calls per event, and
+// the empty-call floor of the same run.
+func BenchmarkFalcoShaped(b *testing.B) {
+	needDocker(b)
+	s := initOK(b, `{"batchSize":128,"logLevel":"error"}`)
+	const n = 50000
+	path := writeCorpus(b, b.TempDir(), n)
+	reqs := falcoRequests(b)
+	f := harness.NewBenchFields(reqs)
+	defer f.Free()
+	floor := emptyCallNs()
+	var evtnum, total, calls uint64
+	b.ResetTimer()
+	for total < uint64(b.N) {
+		b.StopTimer()
+		i, rc := plug.Open(s, fileURI(path))
+		if rc != harness.Success {
+			b.Fatal(plug.LastError(s))
+		}
+		b.StartTimer()
+		rc, evts, cl := plug.BenchFalco(s, i, f, uint64(b.N)-total, &evtnum)
+		total += evts
+		calls += cl
+		b.StopTimer()
+		plug.Close(s, i)
+		if rc != harness.EOF && rc != harness.Success && rc != harness.Timeout {
+			b.Fatalf("rc=%d after %d events: %s", rc, total, plug.LastError(s))
+		}
+		b.StartTimer()
+	}
+	b.StopTimer()
+	ns := float64(b.Elapsed().Nanoseconds()) / float64(total)
+	b.ReportMetric(ns, "ns/event")
+	b.ReportMetric(float64(calls)/float64(total), "calls/event")
+	b.ReportMetric(floor, "ns/emptycall")
+	b.ReportMetric(ns/floor, "x-floor/event")
 	b.ReportMetric(0, "ns/op")
 }
 

@@ -271,3 +271,17 @@ func (p *Plugin) BenchNextBatch(s State, i Instance, calls uint64) (int32, uint6
 // BenchEmpty calls an exported function that does nothing (plugin_get_id)
 // calls times in a C loop: the floor of any ABI call.
 func (p *Plugin) BenchEmpty(calls uint64) uint64 { return uint64(C.h_bench_empty(C.uint64_t(calls))) }
+
+// BenchFalco replays instance i through next_batch until EOF or maxEvents,
+// making f's extraction calls (one field per call) on every event as Falco's
+// rule evaluation does (see h_bench_falco). evtnum is the next event number
+// and is advanced. It returns the last return code (EOF at the end of the
+// file, or an extraction's failure), the events delivered and the calls made.
+func (p *Plugin) BenchFalco(s State, i Instance, f *BenchFields, maxEvents uint64, evtnum *uint64) (rc int32, events, calls uint64) {
+	var ev, cl, num C.uint64_t
+	num = C.uint64_t(*evtnum)
+	rc = int32(C.h_bench_falco(C.uintptr_t(s), C.uintptr_t(i), C.uint32_t(p.ID()), f.fields, C.uint32_t(f.n),
+		C.uint64_t(maxEvents), &num, &ev, &cl))
+	*evtnum = uint64(num)
+	return rc, uint64(ev), uint64(cl)
+}
