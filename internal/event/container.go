@@ -377,6 +377,14 @@ func (e *Event) ctx() *containerView {
 	return v
 }
 
+// str is a string value of the member, or no value.
+func str(v gjson.Result) Str {
+	if v.Type != gjson.String {
+		return Str{}
+	}
+	return Str{S: v.Str, OK: true}
+}
+
 func boolOf(v gjson.Result) Bool {
 	switch v.Type {
 	case gjson.True:

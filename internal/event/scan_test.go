@@ -23,9 +23,9 @@ func reference(data []byte) (uint64, bool, bool) {
 	root.ForEach(func(k, v gjson.Result) bool {
 		switch {
 		case strings.EqualFold(k.Str, "timeNano"):
-			nano, hasNano = integer(v)
+			nano, hasNano = integerGJSON(v)
 		case strings.EqualFold(k.Str, "time"):
-			sec, hasSec = integer(v)
+			sec, hasSec = integerGJSON(v)
 		}
 		return true
 	})
