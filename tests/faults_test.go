@@ -113,6 +113,23 @@ func TestFaultChild(t *testing.T) {
 		t.Errorf("extract after a contained panic: %+v", res)
 	}
 
+	// Repeated extractions of an event are answered in C from its value
+	// table (abi/extract.c) without entering Go: with a panic armed at
+	// Go's extract, docker.type (asked above) is still answered; a field
+	// not asked yet enters Go and meets the panic.
+	arm("extract")
+	for k := 0; k < 3; k++ {
+		if res := plug.Extract(s, store, 0, req, false); res.RC != harness.Success || res.Values[0].Strs[0] != "container" {
+			t.Fatalf("extract %d of a field in the value table with Go's extract armed to panic: %+v (it entered Go): %s", k, res, plug.LastError(s))
+		}
+	}
+	aid, af := fieldByName(t, mustFields(t), "docker.action")
+	if res := plug.Extract(s, store, 0, []harness.Request{{ID: aid, Name: af.Name, Type: harness.TypeString}}, false); res.RC != harness.Failure {
+		t.Errorf("extract of a field not in the value table with a panic armed: rc=%d, want failure", res.RC)
+	}
+	wantPanic("extract", plug.LastError(s))
+	arm("")
+
 	// event_to_string: no failure code in the API; the string carries it.
 	arm("event_to_string")
 	wantPanic("event_to_string", plug.EventToString(s, store, 0))
