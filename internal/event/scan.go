@@ -3,6 +3,7 @@ package event
 import (
 	"encoding/binary"
 	"math/bits"
+	"unsafe"
 )
 
 // The JSON scanner both sides use. It validates RFC 8259 grammar (strings
@@ -18,9 +19,12 @@ import (
 // need as it validates (parse.go): each byte of a message is read once.
 //
 // Speed comes from strings, which are most of a Docker event's bytes: they
-// are scanned eight bytes at a time, and the first byte that ends the run
-// (a quote, a backslash, a control character) is located from the SWAR mask
-// directly, without a byte loop.
+// are scanned eight bytes at a time (without bounds checks: the loop bounds
+// them), and the first byte that ends the run (a quote, a backslash, a
+// control character) is located from the SWAR mask directly, without a byte
+// loop; timestamps are read eight digits at a time. The string scan is a
+// small leaf function: inlined into a large state machine, its loop lost its
+// registers to the machine's state and ran slower.
 
 // maxDepth is the deepest nesting accepted below the top-level object: no
 // Docker event nests beyond 3, and the bound keeps every recursive walk
@@ -65,26 +69,32 @@ func skipWS(d []byte, i int) int {
 	return i
 }
 
+// load64 reads the eight bytes at p+i, little-endian, without a bounds
+// check: callers loop while i+8 <= len.
+func load64(p unsafe.Pointer, i int) uint64 {
+	return binary.LittleEndian.Uint64(unsafe.Slice((*byte)(unsafe.Add(p, i)), 8))
+}
+
 // scanStr scans a string whose opening quote is at i-1. It returns the index
 // of the closing quote (-1 when the string is invalid or unterminated) and
 // whether the string holds escape sequences.
 func scanStr(d []byte, i int) (end int, esc bool) {
+	p := unsafe.Pointer(unsafe.SliceData(d))
+	n := len(d)
 	for {
-		if i+8 <= len(d) {
-			m := specialMask(binary.LittleEndian.Uint64(d[i:]))
-			if m == 0 {
-				i += 8
-				continue
-			}
-			i += bits.TrailingZeros64(m) >> 3
-		} else {
-			for i < len(d) && !byteClass[d[i]] {
-				i++
-			}
-			if i >= len(d) {
-				return -1, esc
+		for ; i+8 <= n; i += 8 {
+			if m := specialMask(load64(p, i)); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				goto special
 			}
 		}
+		for i < n && !byteClass[d[i]] {
+			i++
+		}
+		if i >= n {
+			return -1, esc
+		}
+	special:
 		switch d[i] {
 		case '"':
 			return i, esc
@@ -129,9 +139,6 @@ func skipValue(d []byte, i, depth int) int {
 	if i >= len(d) {
 		return -1
 	}
-	if (d[i] == '{' || d[i] == '[') && depth > maxDepth {
-		return -1
-	}
 	switch c := d[i]; {
 	case c == '"':
 		end, _ := scanStr(d, i+1)
@@ -140,6 +147,9 @@ func skipValue(d []byte, i, depth int) int {
 		}
 		return end + 1
 	case c == '{':
+		if depth > maxDepth {
+			return -1
+		}
 		i = skipWS(d, i+1)
 		if i < len(d) && d[i] == '}' {
 			return i + 1
@@ -152,12 +162,24 @@ func skipValue(d []byte, i, depth int) int {
 			if end < 0 {
 				return -1
 			}
-			i = skipWS(d, end+1)
-			if i >= len(d) || d[i] != ':' {
+			// The compact form (no whitespace) without a call; colon and
+			// sep for the rest.
+			if i = end + 1; i+1 < len(d) && d[i] == ':' && d[i+1] > ' ' {
+				i++
+			} else if i = colon(d, i); i < 0 {
 				return -1
 			}
-			if i = skipValue(d, skipWS(d, i+1), depth+1); i < 0 {
+			if i < len(d) && d[i] == '"' {
+				if end, _ = scanStr(d, i+1); end < 0 {
+					return -1
+				}
+				i = end + 1
+			} else if i = skipValue(d, i, depth+1); i < 0 {
 				return -1
+			}
+			if i+1 < len(d) && d[i] == ',' && d[i+1] > ' ' {
+				i++
+				continue
 			}
 			var more, ok bool
 			if i, more, ok = sep(d, i, '}'); !more {
@@ -168,6 +190,9 @@ func skipValue(d []byte, i, depth int) int {
 			}
 		}
 	case c == '[':
+		if depth > maxDepth {
+			return -1
+		}
 		i = skipWS(d, i+1)
 		if i < len(d) && d[i] == ']' {
 			return i + 1
@@ -196,15 +221,36 @@ func skipValue(d []byte, i, depth int) int {
 	return -1
 }
 
+// colon consumes the ':' after a key (the key's closing quote is at i-1)
+// and the whitespace around it; it returns where the value starts, or -1.
+func colon(d []byte, i int) int {
+	if i < len(d) && d[i] == ':' {
+		i++
+	} else if i = skipWS(d, i); i < len(d) && d[i] == ':' {
+		i++
+	} else {
+		return -1
+	}
+	if i < len(d) && d[i] <= ' ' {
+		i = skipWS(d, i)
+	}
+	return i
+}
+
 // sep consumes what follows a member or element at i: a ',' (more; j is
 // where the next one starts, whitespace skipped) or the closing byte (ok,
 // no more; j is after it). Anything else is invalid (neither).
 func sep(d []byte, i int, closing byte) (j int, more, ok bool) {
-	i = skipWS(d, i)
+	if i < len(d) && d[i] <= ' ' {
+		i = skipWS(d, i)
+	}
 	if i < len(d) {
 		switch d[i] {
 		case ',':
-			return skipWS(d, i+1), true, true
+			if i++; i < len(d) && d[i] <= ' ' {
+				i = skipWS(d, i)
+			}
+			return i, true, true
 		case closing:
 			return i + 1, false, true
 		}
@@ -260,211 +306,138 @@ func skipNum(d []byte, i int) int {
 
 // scanTop is Probe: whether data is one JSON object (and nothing else but
 // whitespace), and its top-level timeNano and time values on the way.
-//
-// It is the same grammar as skipValue, written as one flat state machine
-// (labels and gotos, an explicit stack of container kinds) with the string
-// scan inlined: on the next_batch hot path, a call per string and per value
-// cost more than the bytes themselves (Docker events are mostly short keys
-// and values).
 func scanTop(d []byte) (ts uint64, hasTS, valid bool) {
-	n := len(d)
-	var arrays [maxDepth/64 + 1]uint64 // bit k: the container at depth k is an array
-	depth := 0                         // containers open below the top object
-	var nano, sec uint64
-	var hasNano, hasSec bool
-	ks := 0        // where the current key starts
-	tsKey := 0     // the current top-level member is timeNano (1), time (2)
-	inKey := false // the string being scanned is a key
 	i := skipWS(d, 0)
-	if i >= n || d[i] != '{' {
+	if i >= len(d) || d[i] != '{' {
 		return 0, false, false
 	}
 	i = skipWS(d, i+1)
-	if i < n && d[i] == '}' {
-		i++
-		goto done
-	}
-
-key: // a key is due at i
-	if i >= n || d[i] != '"' {
-		return 0, false, false
-	}
-	i++
-	ks = i
-	inKey = true
-	goto str
-
-colon: // after a key
-	if i < n && d[i] == ':' {
-		i++
-	} else if i = skipWS(d, i); i < n && d[i] == ':' {
+	var nano, sec uint64
+	var has uint8 // tsNano, tsSec: the member was an integer timestamp
+	if i < len(d) && d[i] == '}' {
 		i++
 	} else {
-		return 0, false, false
-	}
-
-value: // a value is due at i
-	if i < n && d[i] <= ' ' {
-		i = skipWS(d, i)
-	}
-	if i >= n {
-		return 0, false, false
-	}
-	if depth == 0 && tsKey != 0 {
-		// A later member of the same name replaces the earlier one,
-		// whatever its type.
-		if tsKey == 1 {
-			hasNano = false
-		} else {
-			hasSec = false
-		}
-	}
-	switch c := d[i]; {
-	case c == '"':
-		i++
-		inKey = false
-		goto str
-	case c == '{' || c == '[':
-		if depth++; depth > maxDepth {
-			return 0, false, false
-		}
-		w, b := depth>>6, uint64(1)<<(depth&63)
-		i = skipWS(d, i+1)
-		if c == '[' {
-			arrays[w] |= b
-			if i < n && d[i] == ']' {
-				i++
-				depth--
-				goto after
-			}
-			goto value
-		}
-		arrays[w] &^= b
-		if i < n && d[i] == '}' {
-			i++
-			depth--
-			goto after
-		}
-		goto key
-	case c == '-' || c >= '0' && c <= '9':
-		vs := i
-		if i = skipNum(d, i); i < 0 {
-			return 0, false, false
-		}
-		if depth == 0 && tsKey != 0 {
-			if tsKey == 1 {
-				nano, hasNano = parseUint(d[vs:i])
-			} else {
-				sec, hasSec = parseUint(d[vs:i])
-			}
-		}
-	case c == 't':
-		if i = skipLit(d, i, "true"); i < 0 {
-			return 0, false, false
-		}
-	case c == 'f':
-		if i = skipLit(d, i, "false"); i < 0 {
-			return 0, false, false
-		}
-	case c == 'n':
-		if i = skipLit(d, i, "null"); i < 0 {
-			return 0, false, false
-		}
-	default:
-		return 0, false, false
-	}
-
-after: // after a value at depth: ',' or the end of its container
-	if i < n && d[i] <= ' ' {
-		i = skipWS(d, i)
-	}
-	if i >= n {
-		return 0, false, false
-	}
-	switch d[i] {
-	case ',':
-		i++
-		if i < n && d[i] <= ' ' {
-			i = skipWS(d, i)
-		}
-		if arrays[depth>>6]&(1<<(depth&63)) != 0 {
-			goto value
-		}
-		goto key
-	case '}':
-		if arrays[depth>>6]&(1<<(depth&63)) != 0 {
-			return 0, false, false
-		}
-		i++
-		if depth == 0 {
-			goto done
-		}
-		depth--
-		goto after
-	case ']':
-		if arrays[depth>>6]&(1<<(depth&63)) == 0 {
-			return 0, false, false
-		}
-		i++
-		depth--
-		goto after
-	}
-	return 0, false, false
-
-str: // inside a string (key or value) whose opening quote is at i-1
-	for {
-		if i+8 <= n {
-			m := specialMask(binary.LittleEndian.Uint64(d[i:]))
-			if m == 0 {
-				i += 8
-				continue
-			}
-			i += bits.TrailingZeros64(m) >> 3
-		} else {
-			for i < n && !byteClass[d[i]] {
-				i++
-			}
-			if i >= n {
+		for {
+			if i >= len(d) || d[i] != '"' {
 				return 0, false, false
 			}
-		}
-		if d[i] == '"' {
-			break
-		}
-		if d[i] != '\\' {
-			return 0, false, false // a raw control character
-		}
-		if i = skipEscape(d, i); i < 0 {
-			return 0, false, false
-		}
-	}
-	i++
-	if inKey {
-		if depth == 0 {
-			// The timestamps' keys are the only keys of 4 or 8 bytes
-			// that matter here: a cheap length test first.
-			tsKey = 0
-			if k := d[ks : i-1]; len(k) == 8 && equalFoldASCII(k, "timeNano") {
-				tsKey = 1
-			} else if len(k) == 4 && equalFoldASCII(k, "time") {
-				tsKey = 2
+			ks := i + 1
+			ke, _ := scanStr(d, ks)
+			if ke < 0 {
+				return 0, false, false
+			}
+			if i = ke + 1; i+1 < len(d) && d[i] == ':' && d[i+1] > ' ' {
+				i++
+			} else if i = colon(d, i); i >= len(d) || i < 0 {
+				return 0, false, false
+			}
+			// A later member of the same name replaces the earlier
+			// one, whatever its type.
+			kind := tsKind(d[ks:ke])
+			has &^= kind
+			switch c := d[i]; {
+			case c == '"':
+				end, _ := scanStr(d, i+1)
+				if end < 0 {
+					return 0, false, false
+				}
+				i = end + 1
+			case c >= '0' && c <= '9':
+				var n uint64
+				var ok bool
+				if i, n, ok = scanUint(d, i); i < 0 {
+					return 0, false, false
+				}
+				if ok && kind != 0 {
+					has |= kind
+					if kind == tsNano {
+						nano = n
+					} else {
+						sec = n
+					}
+				}
+			default:
+				if i = skipValue(d, i, 1); i < 0 {
+					return 0, false, false
+				}
+			}
+			if i+1 < len(d) && d[i] == ',' && d[i+1] > ' ' {
+				i++
+				continue
+			}
+			var more, ok bool
+			if i, more, ok = sep(d, i, '}'); !more {
+				if !ok {
+					return 0, false, false
+				}
+				break
 			}
 		}
-		goto colon
 	}
-	goto after
-
-done:
-	if skipWS(d, i) != n {
+	if skipWS(d, i) != len(d) {
 		return 0, false, false
 	}
 	switch {
-	case hasNano:
+	case has&tsNano != 0:
 		return nano, true, true
-	case hasSec && sec <= maxSec:
+	case has&tsSec != 0 && sec <= maxSec:
 		return sec * 1_000_000_000, true, true
 	}
 	return 0, false, true
+}
+
+const (
+	tsNano = 1 << iota
+	tsSec
+)
+
+// tsKind tells the timestamps' keys (case-insensitive, as encoding/json
+// matches) from others by length and one word compare: OR 0x20 folds the
+// ASCII case of letters, and maps no other byte to a letter of these names.
+func tsKind(k []byte) uint8 {
+	switch len(k) {
+	case 8:
+		if binary.LittleEndian.Uint64(k)|0x2020202020202020 == 0x6f6e616e656d6974 { // "timenano"
+			return tsNano
+		}
+	case 4:
+		if binary.LittleEndian.Uint32(k)|0x20202020 == 0x656d6974 { // "time"
+			return tsSec
+		}
+	}
+	return 0
+}
+
+// scanUint scans the number at i (its first byte a digit) and returns the
+// index after it (-1 when invalid) and, when it is an integer fitting an
+// int64, its value (ok). Eight digits at a time: nanosecond timestamps have
+// nineteen.
+func scanUint(d []byte, i int) (end int, n uint64, ok bool) {
+	start := i
+	p := unsafe.Pointer(unsafe.SliceData(d))
+	for ; i+8 <= len(d); i += 8 {
+		x := load64(p, i)
+		// Every byte a digit: high nibble 3, and no carry out of the low
+		// nibble when adding 6.
+		if x&0xf0f0f0f0f0f0f0f0|(x+0x0606060606060606)&0xf0f0f0f0f0f0f0f0>>4 != 0x3333333333333333 {
+			break
+		}
+		x -= 0x3030303030303030
+		x = (x*10 + x>>8) & 0x00ff00ff00ff00ff
+		x = (x*100 + x>>16) & 0x0000ffff0000ffff
+		x = (x*10000 + x>>32) & 0x00000000ffffffff
+		n = n*100000000 + x
+	}
+	for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+		n = n*10 + uint64(d[i]-'0')
+		i++
+	}
+	digits := i - start
+	if (d[start] == '0' && digits > 1) || i < len(d) && (d[i] == '.' || d[i] == 'e' || d[i] == 'E') {
+		// Not an integer (or not valid: skipNum decides).
+		return skipNum(d, start), 0, false
+	}
+	return i, n, digits <= 18 || digits == 19 && n <= 1<<63-1
 }
 
 // parseUint reads a raw JSON value that is a non-negative integer fitting
