@@ -284,7 +284,7 @@ func BenchmarkFalcoShaped(b *testing.B) {
 			floor.sample()
 			b.StartTimer()
 			var evts, cl uint64
-			rc, evts, cl = plug.BenchFalco(s, i, f, min(slice, uint64(b.N)-total), &evtnum)
+			rc, evts, cl = plug.BenchFalco(s, i, f, min(slice, uint64(b.N)-total), 0, &evtnum)
 			b.StopTimer()
 			total += evts
 			calls += cl
@@ -300,6 +300,43 @@ func BenchmarkFalcoShaped(b *testing.B) {
 	b.ReportMetric(floor.ns(), "ns/emptycall")
 	b.ReportMetric(ns/floor.ns(), "x-floor/event")
 	b.ReportMetric(0, "ns/op")
+}
+
+// BenchmarkFalcoPaced is BenchmarkFalcoShaped at a live host's pace, one
+// event per millisecond (1000 events/s, a busy Docker host): what the
+// plugin costs Falco in CPU when events trickle in. cpu-% is the process's
+// CPU time (the plugin's runtime and the harness together) over wall time,
+// in percent of one core; the pause itself costs nothing. One op = one
+// event (b.N events, ~1 ms each: use -benchtime 2000x).
+func BenchmarkFalcoPaced(b *testing.B) {
+	needDocker(b)
+	s := initOK(b, `{"batchSize":128,"logLevel":"error"}`)
+	path := writeCorpus(b, b.TempDir(), 5000)
+	f := harness.NewBenchFields(falcoRequests(b))
+	defer f.Free()
+	i := openOK(b, s, fileURI(path))
+	var evtnum uint64
+	plug.BenchFalco(s, i, f, 128, 0, &evtnum) // warm-up
+	cpu := func() time.Duration {
+		var ru syscall.Rusage
+		syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	b.ResetTimer()
+	c0, w0 := cpu(), time.Now()
+	var total uint64
+	for total < uint64(b.N) {
+		rc, evts, _ := plug.BenchFalco(s, i, f, uint64(b.N)-total, time.Millisecond, &evtnum)
+		total += evts
+		if rc == harness.EOF {
+			plug.Close(s, i)
+			i = openOK(b, s, fileURI(path))
+		} else if rc != harness.Success && rc != harness.Timeout {
+			b.Fatalf("rc=%d: %s", rc, plug.LastError(s))
+		}
+	}
+	used, wall := cpu()-c0, time.Since(w0)
+	b.ReportMetric(100*float64(used)/float64(wall), "cpu-%")
 }
 
 // BenchmarkExtractEachField: one field per plugin_extract_fields call,

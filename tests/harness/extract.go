@@ -8,6 +8,7 @@ package harness
 import "C"
 
 import (
+	"time"
 	"unsafe"
 )
 
@@ -328,14 +329,15 @@ func (p *Plugin) BenchEmpty(calls uint64) uint64 { return uint64(C.h_bench_empty
 
 // BenchFalco replays instance i through next_batch until EOF or maxEvents,
 // making f's extraction calls (one field per call) on every event as Falco's
-// rule evaluation does (see h_bench_falco). evtnum is the next event number
-// and is advanced. It returns the last return code (EOF at the end of the
-// file, or an extraction's failure), the events delivered and the calls made.
-func (p *Plugin) BenchFalco(s State, i Instance, f *BenchFields, maxEvents uint64, evtnum *uint64) (rc int32, events, calls uint64) {
+// rule evaluation does (see h_bench_falco), and sleeping pause after each
+// event. evtnum is the next event number and is advanced. It returns the
+// last return code (EOF at the end of the file, or an extraction's failure),
+// the events delivered and the calls made.
+func (p *Plugin) BenchFalco(s State, i Instance, f *BenchFields, maxEvents uint64, pause time.Duration, evtnum *uint64) (rc int32, events, calls uint64) {
 	var ev, cl, num C.uint64_t
 	num = C.uint64_t(*evtnum)
 	rc = int32(C.h_bench_falco(C.uintptr_t(s), C.uintptr_t(i), C.uint32_t(p.ID()), f.fields, C.uint32_t(f.n),
-		C.uint64_t(maxEvents), &num, &ev, &cl))
+		C.uint64_t(maxEvents), C.uint32_t(pause.Microseconds()), &num, &ev, &cl))
 	*evtnum = uint64(num)
 	return rc, uint64(ev), uint64(cl)
 }

@@ -3,6 +3,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
+#include <time.h>
 #include <string.h>
 #include <stdatomic.h>
 #include "harness.h"
@@ -250,7 +252,7 @@ uint64_t h_bench_empty(uint64_t calls) {
 }
 
 int32_t h_bench_falco(uintptr_t s, uintptr_t i, uint32_t plugin_id, ss_plugin_extract_field* fields, uint32_t nfields,
-                      uint64_t max_events, uint64_t* evtnum, uint64_t* events, uint64_t* calls) {
+                      uint64_t max_events, uint32_t pause_us, uint64_t* evtnum, uint64_t* events, uint64_t* calls) {
 	ss_plugin_field_extract_input in;
 	memset(&in, 0, sizeof in);
 	in.owner = h_owner;
@@ -287,6 +289,11 @@ int32_t h_bench_falco(uintptr_t s, uintptr_t i, uint32_t plugin_id, ss_plugin_ex
 				}
 			}
 			*calls += nfields;
+			if (pause_us > 0) {
+				struct timespec ts = {.tv_sec = pause_us / 1000000, .tv_nsec = (long)(pause_us % 1000000) * 1000};
+				while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+				}
+			}
 		}
 		*events += n;
 		if (rc == SS_PLUGIN_EOF) break;

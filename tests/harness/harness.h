@@ -73,9 +73,10 @@ uint64_t h_bench_empty(uint64_t calls);
 // makes, for each event delivered, the extraction calls of Falco's rule
 // evaluation: one plugin_extract_fields call per entry of fields, one field
 // per call, on a copy of the event as Falco holds it (one reused buffer,
-// plugin id filled in, event numbers counting up from *evtnum).
+// plugin id filled in, event numbers counting up from *evtnum). pause_us > 0
+// sleeps that long after each event (a live host's pace).
 int32_t h_bench_falco(uintptr_t s, uintptr_t i, uint32_t plugin_id, ss_plugin_extract_field* fields, uint32_t nfields,
-                      uint64_t max_events, uint64_t* evtnum, uint64_t* events, uint64_t* calls);
+                      uint64_t max_events, uint32_t pause_us, uint64_t* evtnum, uint64_t* events, uint64_t* calls);
 
 // Logs received through the init input's log_fn.
 uint64_t h_log_count(void);
