@@ -253,9 +253,11 @@ func (e *Event) attributes(d []byte, i int) int {
 		}
 		i = j
 		if d[i] == '"' {
-			end, esc := scanStr(d, i+1)
+			end, esc := quickEnd(unsafe.Pointer(unsafe.SliceData(d)), len(d), i+1), false
 			if end < 0 {
-				return -1
+				if end, esc = scanStr(d, i+1); end < 0 {
+					return -1
+				}
 			}
 			e.attrs = append(e.attrs, Attr{Key: k, Value: e.text(i+1, end, esc)})
 			if k == podmanMarker {
@@ -282,9 +284,11 @@ func (e *Event) key(d []byte, i int) (string, int) {
 	if i >= len(d) || d[i] != '"' {
 		return "", -1
 	}
-	end, esc := scanStr(d, i+1)
+	end, esc := quickEnd(unsafe.Pointer(unsafe.SliceData(d)), len(d), i+1), false
 	if end < 0 {
-		return "", -1
+		if end, esc = scanStr(d, i+1); end < 0 {
+			return "", -1
+		}
 	}
 	j := skipWS(d, end+1)
 	if j >= len(d) || d[j] != ':' {
@@ -303,9 +307,11 @@ func (e *Event) strMember(d []byte, i, depth int, dst *Str) int {
 		*dst = Str{}
 		return skipValue(d, i, depth)
 	}
-	end, esc := scanStr(d, i+1)
+	end, esc := quickEnd(unsafe.Pointer(unsafe.SliceData(d)), len(d), i+1), false
 	if end < 0 {
-		return -1
+		if end, esc = scanStr(d, i+1); end < 0 {
+			return -1
+		}
 	}
 	*dst = Str{S: e.text(i+1, end, esc), OK: true}
 	return end + 1

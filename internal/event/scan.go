@@ -43,11 +43,13 @@ const (
 //
 // Flipping bit 1 maps '"' (0x22) to 0x20 and keeps every control character
 // below 0x20 (and every other byte at 0x21 or above), so one "less than
-// 0x21" test finds both; a second finds backslashes.
+// 0x21" test finds both; a "zero" test on x ^ '\\' finds backslashes. Both
+// tests mask out bytes whose high bit was set in their operand, which for
+// both operands is exactly the bytes of x at 0x80 or above: one &^ x does it.
 func specialMask(x uint64) uint64 {
 	y := x ^ (lsb * 0x02)
 	b := x ^ (lsb * '\\')
-	return ((y-lsb*0x21)&^y | (b-lsb)&^b) & msb
+	return ((y - lsb*0x21) | (b - lsb)) &^ x & msb
 }
 
 // byteClass marks the bytes a string scan must stop at: '"', '\\' and the
@@ -70,8 +72,12 @@ func skipWS(d []byte, i int) int {
 }
 
 // load64 reads the eight bytes at p+i, little-endian, without a bounds
-// check: callers loop while i+8 <= len.
+// check: callers loop while i+8 <= len. (On little-endian hosts, which the
+// plugin targets, one unaligned load; load_be.go elsewhere.)
 func load64(p unsafe.Pointer, i int) uint64 {
+	if littleEndian {
+		return *(*uint64)(unsafe.Add(p, i))
+	}
 	return binary.LittleEndian.Uint64(unsafe.Slice((*byte)(unsafe.Add(p, i)), 8))
 }
 
@@ -107,6 +113,21 @@ func scanStr(d []byte, i int) (end int, esc bool) {
 			return -1, esc
 		}
 	}
+}
+
+// quickEnd is the index of the closing quote of the string whose content
+// starts at p+i when it ends within eight bytes without an escape, else -1
+// (scanStr then decides). Small enough to be inlined: most keys and many
+// values end there, without a call.
+func quickEnd(p unsafe.Pointer, n, i int) int {
+	if i+8 <= n {
+		if m := specialMask(load64(p, i)); m != 0 {
+			if j := i + bits.TrailingZeros64(m)>>3; *(*byte)(unsafe.Add(p, j)) == '"' {
+				return j
+			}
+		}
+	}
+	return -1
 }
 
 // skipEscape validates the escape sequence at d[i] (a backslash) and
@@ -154,13 +175,16 @@ func skipValue(d []byte, i, depth int) int {
 		if i < len(d) && d[i] == '}' {
 			return i + 1
 		}
+		p := unsafe.Pointer(unsafe.SliceData(d))
 		for {
 			if i >= len(d) || d[i] != '"' {
 				return -1
 			}
-			end, _ := scanStr(d, i+1)
+			end := quickEnd(p, len(d), i+1)
 			if end < 0 {
-				return -1
+				if end, _ = scanStr(d, i+1); end < 0 {
+					return -1
+				}
 			}
 			// The compact form (no whitespace) without a call; colon and
 			// sep for the rest.
@@ -170,8 +194,10 @@ func skipValue(d []byte, i, depth int) int {
 				return -1
 			}
 			if i < len(d) && d[i] == '"' {
-				if end, _ = scanStr(d, i+1); end < 0 {
-					return -1
+				if end = quickEnd(p, len(d), i+1); end < 0 {
+					if end, _ = scanStr(d, i+1); end < 0 {
+						return -1
+					}
 				}
 				i = end + 1
 			} else if i = skipValue(d, i, depth+1); i < 0 {
@@ -312,6 +338,7 @@ func scanTop(d []byte) (ts uint64, hasTS, valid bool) {
 		return 0, false, false
 	}
 	i = skipWS(d, i+1)
+	p := unsafe.Pointer(unsafe.SliceData(d))
 	var nano, sec uint64
 	var has uint8 // tsNano, tsSec: the member was an integer timestamp
 	if i < len(d) && d[i] == '}' {
@@ -322,9 +349,11 @@ func scanTop(d []byte) (ts uint64, hasTS, valid bool) {
 				return 0, false, false
 			}
 			ks := i + 1
-			ke, _ := scanStr(d, ks)
+			ke := quickEnd(p, len(d), ks)
 			if ke < 0 {
-				return 0, false, false
+				if ke, _ = scanStr(d, ks); ke < 0 {
+					return 0, false, false
+				}
 			}
 			if i = ke + 1; i+1 < len(d) && d[i] == ':' && d[i+1] > ' ' {
 				i++
@@ -337,9 +366,11 @@ func scanTop(d []byte) (ts uint64, hasTS, valid bool) {
 			has &^= kind
 			switch c := d[i]; {
 			case c == '"':
-				end, _ := scanStr(d, i+1)
+				end := quickEnd(p, len(d), i+1)
 				if end < 0 {
-					return 0, false, false
+					if end, _ = scanStr(d, i+1); end < 0 {
+						return 0, false, false
+					}
 				}
 				i = end + 1
 			case c >= '0' && c <= '9':

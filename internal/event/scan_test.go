@@ -1,7 +1,10 @@
 package event
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"math/bits"
+	"math/rand"
 	"strings"
 	"testing"
 
@@ -96,5 +99,38 @@ func BenchmarkScanTop(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		scanTop(line)
+	}
+}
+
+// TestSpecialMask: the lowest byte specialMask flags is the first '"',
+// '\\' or control character of the word, for every byte value at every
+// position and for random words (the scans rely on that alone).
+func TestSpecialMask(t *testing.T) {
+	first := func(w [8]byte) int {
+		for i, c := range w {
+			if c == '"' || c == '\\' || c < 0x20 {
+				return i
+			}
+		}
+		return 8
+	}
+	got := func(w [8]byte) int {
+		m := specialMask(binary.LittleEndian.Uint64(w[:]))
+		if m == 0 {
+			return 8
+		}
+		return bits.TrailingZeros64(m) >> 3
+	}
+	rng := rand.New(rand.NewSource(1))
+	for k := 0; k < 1<<20; k++ {
+		var w [8]byte
+		rng.Read(w[:])
+		if k < 256*8 { // every byte value at every position, among 'a's
+			w = [8]byte{'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a'}
+			w[k%8] = byte(k / 8)
+		}
+		if f, g := first(w), got(w); f != g {
+			t.Fatalf("%q: first special byte at %d, mask says %d", w[:], f, g)
+		}
 	}
 }
