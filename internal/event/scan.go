@@ -175,37 +175,30 @@ func skipValue(d []byte, i, depth int) int {
 		if i < len(d) && d[i] == '}' {
 			return i + 1
 		}
-		p := unsafe.Pointer(unsafe.SliceData(d))
 		for {
-			if i >= len(d) || d[i] != '"' {
-				return -1
-			}
-			end := quickEnd(p, len(d), i+1)
-			if end < 0 {
-				if end, _ = scanStr(d, i+1); end < 0 {
+			// Members as Docker writes them, "key":"value" without
+			// whitespace or escapes, in one loop; the general way for
+			// the rest.
+			j, at := stringMembers(d, i)
+			switch at {
+			case runEnd:
+				return j
+			case runMember:
+				if i = skipWS(d, j); i >= len(d) || d[i] != '"' {
 					return -1
 				}
-			}
-			// The compact form (no whitespace) without a call; colon and
-			// sep for the rest.
-			if i = end + 1; i+1 < len(d) && d[i] == ':' && d[i+1] > ' ' {
-				i++
-			} else if i = colon(d, i); i < 0 {
-				return -1
-			}
-			if i < len(d) && d[i] == '"' {
-				if end = quickEnd(p, len(d), i+1); end < 0 {
-					if end, _ = scanStr(d, i+1); end < 0 {
-						return -1
-					}
+				end, _ := scanStr(d, i+1)
+				if end < 0 {
+					return -1
 				}
-				i = end + 1
-			} else if i = skipValue(d, i, depth+1); i < 0 {
-				return -1
+				if i = colon(d, end+1); i < 0 {
+					return -1
+				}
+			case runValue:
+				i = skipWS(d, j)
 			}
-			if i+1 < len(d) && d[i] == ',' && d[i+1] > ' ' {
-				i++
-				continue
+			if i = skipValue(d, i, depth+1); i < 0 {
+				return -1
 			}
 			var more, ok bool
 			if i, more, ok = sep(d, i, '}'); !more {
@@ -245,6 +238,81 @@ func skipValue(d []byte, i, depth int) int {
 		return skipLit(d, i, "null")
 	}
 	return -1
+}
+
+// What stringMembers stopped at.
+const (
+	runMember = iota // a member to read the general way starts at the index
+	runValue         // a member's key is read; its value (after whitespace) is at the index
+	runEnd           // the object is read; the index is after its '}'
+)
+
+// stringMembers reads the members of an object from i (where a member
+// starts) while they are as Docker writes them: "key":"value" pairs without
+// whitespace, escapes or values of other types, in one loop with a parity
+// bit for key and value instead of calls per string (the actor attributes
+// are most of an event). It stops at the first member it cannot read that
+// way (returning its start, or its value's) or after the closing brace; it
+// never accepts what the general way would refuse.
+func stringMembers(d []byte, i int) (int, int) {
+	j, at, _ := stringMembersTS(d, i, nil)
+	return j, at
+}
+
+// stringMembersTS is stringMembers for the top level: a string member named
+// like a timestamp clears its bit in *has (a later member of the same name
+// replaces the earlier one, whatever its type). It also returns where the
+// member it stopped in starts.
+func stringMembersTS(d []byte, i int, has *uint8) (int, int, int) {
+	p := unsafe.Pointer(unsafe.SliceData(d))
+	n := len(d)
+	member := i
+	if i >= n || d[i] != '"' {
+		return member, runMember, member
+	}
+	i++
+	inValue := false
+	for {
+		for ; i+8 <= n; i += 8 {
+			if m := specialMask(load64(p, i)); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				goto special
+			}
+		}
+		for i < n && !byteClass[d[i]] {
+			i++
+		}
+	special:
+		if i+2 >= n || d[i] != '"' {
+			return member, runMember, member // an escape, a control character, the end
+		}
+		switch d[i+1] {
+		case ':':
+			if inValue {
+				return member, runMember, member
+			}
+			if d[i+2] != '"' {
+				return i + 2, runValue, member
+			}
+			if has != nil {
+				*has &^= tsKind(d[member+1 : i])
+			}
+		case ',':
+			if !inValue || d[i+2] != '"' {
+				return member, runMember, member
+			}
+			member = i + 2
+		case '}':
+			if !inValue {
+				return member, runMember, member
+			}
+			return i + 2, runEnd, member
+		default:
+			return member, runMember, member
+		}
+		inValue = !inValue
+		i += 3
+	}
 }
 
 // colon consumes the ':' after a key (the key's closing quote is at i-1)
@@ -338,42 +406,45 @@ func scanTop(d []byte) (ts uint64, hasTS, valid bool) {
 		return 0, false, false
 	}
 	i = skipWS(d, i+1)
-	p := unsafe.Pointer(unsafe.SliceData(d))
 	var nano, sec uint64
 	var has uint8 // tsNano, tsSec: the member was an integer timestamp
 	if i < len(d) && d[i] == '}' {
 		i++
 	} else {
 		for {
-			if i >= len(d) || d[i] != '"' {
-				return 0, false, false
-			}
-			ks := i + 1
-			ke := quickEnd(p, len(d), ks)
-			if ke < 0 {
-				if ke, _ = scanStr(d, ks); ke < 0 {
+			// Runs of string members in one loop (stringMembers); a
+			// timestamp is a number, so never in a run.
+			j, at, member := stringMembersTS(d, i, &has)
+			var key []byte
+			switch at {
+			case runEnd:
+				i = j
+				goto end
+			case runMember:
+				if i = skipWS(d, j); i >= len(d) || d[i] != '"' {
 					return 0, false, false
 				}
+				ke, _ := scanStr(d, i+1)
+				if ke < 0 {
+					return 0, false, false
+				}
+				key = d[i+1 : ke]
+				if i = colon(d, ke+1); i < 0 {
+					return 0, false, false
+				}
+			case runValue:
+				// Stopped after `"key":` (j is after the colon).
+				key = d[member+1 : j-2]
+				i = skipWS(d, j)
 			}
-			if i = ke + 1; i+1 < len(d) && d[i] == ':' && d[i+1] > ' ' {
-				i++
-			} else if i = colon(d, i); i >= len(d) || i < 0 {
+			if i >= len(d) {
 				return 0, false, false
 			}
 			// A later member of the same name replaces the earlier
 			// one, whatever its type.
-			kind := tsKind(d[ks:ke])
+			kind := tsKind(key)
 			has &^= kind
-			switch c := d[i]; {
-			case c == '"':
-				end := quickEnd(p, len(d), i+1)
-				if end < 0 {
-					if end, _ = scanStr(d, i+1); end < 0 {
-						return 0, false, false
-					}
-				}
-				i = end + 1
-			case c >= '0' && c <= '9':
+			if c := d[i]; c >= '0' && c <= '9' {
 				var n uint64
 				var ok bool
 				if i, n, ok = scanUint(d, i); i < 0 {
@@ -387,14 +458,8 @@ func scanTop(d []byte) (ts uint64, hasTS, valid bool) {
 						sec = n
 					}
 				}
-			default:
-				if i = skipValue(d, i, 1); i < 0 {
-					return 0, false, false
-				}
-			}
-			if i+1 < len(d) && d[i] == ',' && d[i+1] > ' ' {
-				i++
-				continue
+			} else if i = skipValue(d, i, 1); i < 0 {
+				return 0, false, false
 			}
 			var more, ok bool
 			if i, more, ok = sep(d, i, '}'); !more {
@@ -405,6 +470,7 @@ func scanTop(d []byte) (ts uint64, hasTS, valid bool) {
 			}
 		}
 	}
+end:
 	if skipWS(d, i) != len(d) {
 		return 0, false, false
 	}

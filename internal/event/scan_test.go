@@ -50,6 +50,12 @@ var scanCases = []string{
 	`{"a":1,}`, `{,}`, `{"a"}`, `{"a":1 "b":2}`, `[1]`, `"x"`, `1`, `null`, ``, `   `, `{"a":1}}`, `{"a":1} x`,
 	`{"a":[}`, `{"a":{]}`, `{"a":"unterminated`, `{"a":1`, `{"a":"é ü 中"}`, "{\"a\":\"\xff\xfe\"}",
 	`{"Type":"container","Action":"exec_create: sh -c id","Actor":{"ID":"x","Attributes":{"name":"n"}},"scope":"local","time":1,"timeNano":1000000001}`,
+	// Runs of compact string members (stringMembers) and every way out of one.
+	`{"a":"b", "c":"d"}`, `{"a" :"b","c":"d"}`, `{"a": "b","c":"d"}`, `{"a":"b" ,"c":"d"}`, `{"a":"b","c":"d" }`,
+	`{"a":"b","c":1,"d":"e"}`, `{"a":"b\"c","d":"e"}`, `{"a\u0041":"b","d":"e"}`, `{"a":{"b":"c","d":"e"},"f":"g"}`,
+	`{"a":"b","time":"7","time":8}`, `{"time":8,"time":"7"}`, `{"timeNano":5,"x":"y","timeNano":"z"}`,
+	`{"a":"b",}`, `{"a":"b":"c"}`, `{"a","b"}`, `{"a":"b"}}`, `{"a":"b","c"}`, `{"a":"b","c":}`, `{"a":"b""c":"d"}`,
+	`{"a":"b",:"c"}`, `{"a":"b","c":"d"`, `{"a":"b","c":"d`, `{"a":"b","c":"` + "\x01" + `"}`, `{"":""}`, `{"":"","":""}`,
 }
 
 func TestScanTopMatchesReference(t *testing.T) {
