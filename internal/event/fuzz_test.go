@@ -49,6 +49,7 @@ func FuzzParse(f *testing.F) {
 		// U+FFFD and that escape decoded on its own (encoding/json, hence
 		// the docker CLI); gjson swallowed the second escape.
 		if !surrogateThenEscape.Match(data) {
+			checkContextAgainstGJSON(t, &e)
 			var old Event
 			old.parseGJSON(data)
 			if d := diffViews(v, viewOf(&old)); d != nil {

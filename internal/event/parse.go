@@ -321,12 +321,15 @@ func (e *Event) strMember(d []byte, i, depth int, dst *Str) int {
 // themselves when it has no escape sequence, else its decoded form in
 // e.unesc (which may move as it grows: strings already made keep the
 // memory they alias).
-func (e *Event) text(start, end int, esc bool) string {
+func (e *Event) text(start, end int, esc bool) string { return e.textOf(e.buf, start, end, esc) }
+
+// textOf is text for d[start:end], d aliasing e.buf.
+func (e *Event) textOf(d []byte, start, end int, esc bool) string {
 	if !esc {
-		return unsafe.String(unsafe.SliceData(e.buf[start:end]), end-start)
+		return unsafe.String(unsafe.SliceData(d[start:end]), end-start)
 	}
 	n := len(e.unesc)
-	e.unesc = appendUnescaped(e.unesc, e.buf[start:end])
+	e.unesc = appendUnescaped(e.unesc, d[start:end])
 	return unsafe.String(unsafe.SliceData(e.unesc[n:]), len(e.unesc)-n)
 }
 
