@@ -10,6 +10,7 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 	"unsafe"
 
 	"github.com/falcosecurity/plugin-sdk-go/pkg/ptr"
@@ -224,9 +225,12 @@ func payload(in *C.ss_plugin_event_input) ([]byte, error) {
 // for one field per plugin_extract_fields call, and the same fields again
 // and again (docker.type and docker.action.name in nearly every rule). So
 // the first call for an event parses it once and fills the table with the
-// values of the fields asked for in the last recentEvents events; the
-// following calls are answered in C without entering Go. A field asked for
-// the first time (or no longer recent) costs one call into Go, which adds it.
+// values of the fields asked for in at least half of the last 16 events;
+// the following calls are answered in C without entering Go. A field asked
+// less often (Falco short-circuits and/or: a rule's container-context
+// fields are asked only for the events its first conditions let through)
+// costs one call into Go when it is asked, which adds it: computing it for
+// every event would cost more (the context member is decoded on first use).
 //
 // Memory: values of the current event live in arenas[cur] and stay valid
 // while it is the current event and during the next one (the arena of the
@@ -242,11 +246,16 @@ type extraction struct {
 	call   arena
 	sink   valueSink
 	evt    event.Event
+
+	// Which of the last 16 events asked for each field id and each
+	// (field, key) pair (bit 0: the last one), for fill.
+	hist    [C.DOCKER_XMAX_FIELDS]uint16
+	argHist [C.DOCKER_XMAX_ARGS]uint16
 }
 
-// recentEvents is how many events back a field must have been asked for to
-// be computed eagerly for a new event.
-const recentEvents = 16
+// fillFrom is how many of the last 16 events must have asked for a value
+// for fill to compute it for a new event.
+const fillFrom = 8
 
 func newExtraction() (*extraction, error) {
 	if len(fields.Table) > C.DOCKER_XMAX_FIELDS {
@@ -474,6 +483,7 @@ func (p *pluginState) parsed(in *C.ss_plugin_event_input) (*event.Event, error) 
 		return &x.evt, nil
 	}
 	// A new event: values of the table are stale from here on.
+	x.record()
 	c.gen++
 	c.evt = nil
 	data, err := payload(in)
@@ -488,32 +498,45 @@ func (p *pluginState) parsed(in *C.ss_plugin_event_input) (*event.Event, error) 
 	return &x.evt, nil
 }
 
-// fill computes, for the new current event, the values asked for in the
-// last recentEvents events. A value that fails is left out: the call that
-// asks for it computes it again and reports the error.
+// record notes, as the current event ends, which values it was asked for
+// (C and Go mark a value used with the generation that asked for it).
+func (x *extraction) record() {
+	c := x.c
+	for id := range x.hist[:c.nfields] {
+		x.hist[id] = x.hist[id]<<1 | asked(&c.vals[id], c.gen)
+	}
+	for k := range x.argHist[:c.nargs] {
+		x.argHist[k] = x.argHist[k]<<1 | asked(&c.args[k].val, c.gen)
+	}
+}
+
+func asked(v *C.docker_xval, gen C.uint64_t) uint16 {
+	if gen != 0 && v.used == gen {
+		return 1
+	}
+	return 0
+}
+
+// fill computes, for the new current event, the values asked for in at
+// least fillFrom of the last 16 events. A value that fails is left out:
+// the call that asks for it computes it again and reports the error.
 func (x *extraction) fill() {
 	c := x.c
 	gen := c.gen
 	a := &x.arenas[x.cur]
 	for id := uint32(0); id < uint32(c.nfields); id++ {
-		if v := &c.vals[id]; c.has_arg[id] == 0 && recent(v, gen) {
+		if v := &c.vals[id]; c.has_arg[id] == 0 && bits.OnesCount16(x.hist[id]) >= fillFrom {
 			if res, n, err := x.compute(a, id, "", false, &x.evt); err == nil {
 				v.res, v.res_len, v.gen = res, C.uint64_t(n), gen
 			}
 		}
 	}
 	for k := 0; k < int(c.nargs); k++ {
-		if ar := &c.args[k]; recent(&ar.val, gen) {
+		if ar := &c.args[k]; bits.OnesCount16(x.argHist[k]) >= fillFrom {
 			key := ptr.GoString(unsafe.Pointer(ar.key))
 			if res, n, err := x.compute(a, uint32(ar.field_id), key, true, &x.evt); err == nil {
 				ar.val.res, ar.val.res_len, ar.val.gen = res, C.uint64_t(n), gen
 			}
 		}
 	}
-}
-
-// recent reports whether v was asked for in the recentEvents events before
-// generation gen.
-func recent(v *C.docker_xval, gen C.uint64_t) bool {
-	return v.used != 0 && uint64(v.used)+recentEvents >= uint64(gen)
 }

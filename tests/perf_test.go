@@ -269,12 +269,20 @@ func falcoRequests(t testing.TB) []harness.Request {
 // every event, the extraction calls of falcoRequests, one field per call, on
 // a copy of the event in one reused buffer as Falco's plugin source holds it.
 // It reports ns per event (next_batch and extraction), calls per event, and
-// the empty-call floor of the same run.
+// the empty-call floor of the same run. Two corpora: the generated events as
+// daemons send them (plain), and the same events with the container context
+// member the live source adds to the events of a container (context).
 func BenchmarkFalcoShaped(b *testing.B) {
 	needDocker(b)
-	s := initOK(b, `{"batchSize":128,"logLevel":"error"}`)
 	const n = 50000
-	path := writeCorpus(b, b.TempDir(), n)
+	dir := b.TempDir()
+	for _, c := range []struct{ name, path string }{{"plain", writeCorpus(b, dir, n)}, {"context", writeContextCorpus(b, dir, n)}} {
+		b.Run(c.name, func(b *testing.B) { benchFalcoShaped(b, c.path) })
+	}
+}
+
+func benchFalcoShaped(b *testing.B, path string) {
+	s := initOK(b, `{"batchSize":128,"logLevel":"error"}`)
 	reqs := falcoRequests(b)
 	f := harness.NewBenchFields(reqs)
 	defer f.Free()
