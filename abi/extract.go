@@ -3,131 +3,32 @@ package abi
 /*
 #include <stdlib.h>
 #include <string.h>
-#include "plugin_abi.h"
+#include "extract.h"
 */
 import "C"
 
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 	"unsafe"
 
 	"github.com/falcosecurity/plugin-sdk-go/pkg/ptr"
 	"github.com/falcosecurity/plugin-sdk-go/pkg/sdk"
 
 	"github.com/falco-docker/docker-plugin/internal/escape"
+	"github.com/falco-docker/docker-plugin/internal/event"
 	"github.com/falco-docker/docker-plugin/internal/fields"
 )
 
 // Aliases for the non-cgo files of the package.
-type (
-	extractField = C.ss_plugin_extract_field
-	cEventInput  = C.ss_plugin_event_input
-)
-
-// extractPool implements sdk.ExtractRequestPool for the SDK's
-// plugin_extract_fields glue, which asks Get(field_id) for every requested
-// field, points it at the C ss_plugin_extract_field (SetPtr), and calls
-// pluginState.Extract with it.
-//
-// Unlike the SDK's default pool (a map, one malloc'ed result buffer per field
-// id, values boxed in interface{}), requests are preallocated per field id
-// and results go to the plugin's C arena, written through typed methods: no
-// allocation per call. Field ids outside the table get a shared request that
-// Extract rejects with a clear error.
-type extractPool struct {
-	reqs    []extractRequest // index = field id
-	unknown extractRequest
-
-	// value_offsets (API 3.11.0): arrays of {start,length} per requested
-	// field. We report {0,0}, "no offsets", which the API allows.
-	offStart, offLen unsafe.Pointer
-	offCap           uint32
-
-	// newCall is set by MakeOffsetArrayPtrs, which the glue calls first in a
-	// call when the framework passes value_offsets: a sure call boundary.
-	newCall bool
-}
-
-func newExtractPool() *extractPool {
-	p := &extractPool{reqs: make([]extractRequest, len(fields.Table))}
-	for i := range p.reqs {
-		p.reqs[i].field = &fields.Table[i]
-	}
-	return p
-}
-
-func (p *extractPool) Get(i int) sdk.ExtractRequest {
-	if i >= 0 && i < len(p.reqs) {
-		return &p.reqs[i]
-	}
-	return &p.unknown
-}
-
-func (p *extractPool) MakeOffsetArrayPtrs(offsets unsafe.Pointer, n uint32) {
-	if n > p.offCap {
-		C.free(p.offStart)
-		C.free(p.offLen)
-		p.offStart = C.calloc(C.size_t(n), 4)
-		p.offLen = C.calloc(C.size_t(n), 4)
-		p.offCap = n
-	} else if n > 0 {
-		C.memset(p.offStart, 0, C.size_t(n)*4)
-		C.memset(p.offLen, 0, C.size_t(n)*4)
-	}
-	o := (*C.ss_plugin_extract_value_offsets)(offsets)
-	o.start = (*C.uint32_t)(p.offStart)
-	o.length = (*C.uint32_t)(p.offLen)
-	p.newCall = true
-}
-
-func (p *extractPool) Free() {
-	C.free(p.offStart)
-	C.free(p.offLen)
-	p.offStart, p.offLen, p.offCap = nil, nil, 0
-}
-
-// extractRequest implements sdk.ExtractRequest over one C
-// ss_plugin_extract_field. Values are written with setString/setUint64
-// (typed, no interface boxing); SetValue exists for the interface only.
-type extractRequest struct {
-	req   *C.ss_plugin_extract_field
-	field *fields.Field // nil for unknown ids
-	start *C.uint32_t
-	len   *C.uint32_t
-}
-
-func (r *extractRequest) SetPtr(p unsafe.Pointer) { r.req = (*C.ss_plugin_extract_field)(p) }
-func (r *extractRequest) SetOffsetPtrs(start, length unsafe.Pointer) {
-	r.start, r.len = (*C.uint32_t)(start), (*C.uint32_t)(length)
-}
-func (r *extractRequest) FieldID() uint64   { return uint64(r.req.field_id) }
-func (r *extractRequest) FieldType() uint32 { return uint32(r.req.ftype) }
-func (r *extractRequest) Field() string     { return ptr.GoString(unsafe.Pointer(r.req.field)) }
-func (r *extractRequest) ArgKey() string    { return ptr.GoString(unsafe.Pointer(r.req.arg_key)) }
-func (r *extractRequest) ArgIndex() uint64  { return uint64(r.req.arg_index) }
-func (r *extractRequest) ArgPresent() bool  { return r.req.arg_present != 0 }
-func (r *extractRequest) IsList() bool      { return r.req.flist != 0 }
-func (r *extractRequest) WantOffset() bool  { return r.start != nil && r.len != nil }
-func (r *extractRequest) SetValueOffset(start, length uint32) {
-	if r.WantOffset() {
-		*r.start, *r.len = C.uint32_t(start), C.uint32_t(length)
-	}
-}
-
-// SetValue implements sdk.ExtractRequest for completeness; the plugin's own
-// path never boxes values. It panics on a type the field cannot hold, as the
-// SDK's does (and the guard turns that into an error).
-func (r *extractRequest) SetValue(v any) {
-	panic(fmt.Sprintf("abi: SetValue(%T) is not supported; use the typed sink", v))
-}
+type cEventInput = C.ss_plugin_event_input
 
 // arena is C memory for extraction results. The API says result memory must
-// stay valid until the next plugin_extract_fields call; the SDK's glue does
-// not say where a call starts, so Extract detects call boundaries (see
-// pluginState.beginField) and resets the arena there. When a call needs
-// more than the current block, a bigger block replaces it and the old one is
-// kept until the next reset (values of this call still point into it).
+// stay valid until the next plugin_extract_fields call; an arena is reset
+// only when its values can no longer be asked for (see extraction). When
+// it needs more than the current block, a bigger block replaces it and the
+// old one is kept until the next reset (values already given point into it).
 type arena struct {
 	base    unsafe.Pointer
 	size    uintptr
@@ -251,23 +152,20 @@ func (s *valueSink) Bool(v bool) {
 	s.bools = append(s.bools, b)
 }
 
-// finish writes the collected values as the request's result. No value
-// leaves res_len at 0: Falco shows <NA>.
-func (s *valueSink) finish(req *C.ss_plugin_extract_field) error {
+// finish writes the collected values into the arena as the result array
+// Falco reads (const char*[], uint64_t[] or ss_plugin_bool[]) and returns it with its length.
+// No value is (nil, 0): Falco shows <NA>.
+func (s *valueSink) finish() (unsafe.Pointer, uint64, error) {
 	if s.err != nil {
-		return s.err
+		return nil, 0, s.err
 	}
 	n := len(s.strs) + len(s.u64s) + len(s.bools)
 	if n == 0 {
-		req.res_len = 0
-		return nil
-	}
-	if n > 1 && req.flist == 0 {
-		return fmt.Errorf("internal error: %d values for a non-list field", n)
+		return nil, 0, nil
 	}
 	arr := s.a.alloc(uintptr(n) * 8)
 	if arr == nil {
-		return errArenaExhausted
+		return nil, 0, errArenaExhausted
 	}
 	switch {
 	case len(s.strs) > 0:
@@ -277,9 +175,7 @@ func (s *valueSink) finish(req *C.ss_plugin_extract_field) error {
 	default:
 		copy(unsafe.Slice((*uint64)(arr), n), s.u64s)
 	}
-	*(*unsafe.Pointer)(unsafe.Pointer(&req.res)) = arr
-	req.res_len = C.uint64_t(n)
-	return nil
+	return arr, uint64(n), nil
 }
 
 // eventInput recovers the C ss_plugin_event_input* behind the
@@ -319,4 +215,328 @@ func payload(in *C.ss_plugin_event_input) ([]byte, error) {
 		return nil, nil
 	}
 	return unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(evt), payloadOffset)), dataLen), nil
+}
+
+// extraction is a plugin state's field extraction: the parsed event, the
+// per-event value table C answers from (extract.h, extract.c), and the
+// arenas its values live in.
+//
+// Falco evaluates every rule of the docker source on every event, asking
+// for one field per plugin_extract_fields call, and the same fields again
+// and again (docker.type and docker.action.name in nearly every rule). So
+// the first call for an event parses it once and fills the table with the
+// values of the fields asked for in at least half of the last 16 events;
+// the following calls are answered in C without entering Go. A field asked
+// less often (Falco short-circuits and/or: a rule's container-context
+// fields are asked only for the events its first conditions let through)
+// costs one call into Go when it is asked, which adds it: computing it for
+// every event would cost more (the context member is decoded on first use).
+//
+// Memory: values of the current event live in arenas[cur] and stay valid
+// while it is the current event and during the next one (the arena of the
+// event before is reset only when a third event starts), so a value is
+// valid until the next call whatever that call is for, as the API requires.
+// Values that are not cached (more key arguments than the table holds) live
+// in the call arena, reset at the start of each call that enters Go.
+type extraction struct {
+	c      *C.docker_xcache // C memory, never nil after newExtraction
+	handle uintptr          // the slot c is published in (0: none yet)
+	arenas [2]arena
+	cur    int
+	call   arena
+	sink   valueSink
+	evt    event.Event
+
+	// Which of the last 16 events asked for each field id and each
+	// (field, key) pair (bit 0: the last one), for fill.
+	hist    [C.DOCKER_XMAX_FIELDS]uint16
+	argHist [C.DOCKER_XMAX_ARGS]uint16
+}
+
+// fillFrom is how many of the last 16 events must have asked for a value
+// for fill to compute it for a new event.
+const fillFrom = 8
+
+func newExtraction() (*extraction, error) {
+	if len(fields.Table) > C.DOCKER_XMAX_FIELDS {
+		return nil, fmt.Errorf("internal error: %d fields, the extraction table holds %d (DOCKER_XMAX_FIELDS)", len(fields.Table), C.DOCKER_XMAX_FIELDS)
+	}
+	c := (*C.docker_xcache)(C.calloc(1, C.sizeof_docker_xcache))
+	if c == nil {
+		return nil, errors.New("cannot allocate the extraction table")
+	}
+	c.nfields = C.uint32_t(len(fields.Table))
+	for i, f := range fields.Table {
+		c.ftype[i] = C.uint32_t(fieldTypeCode(f.Type))
+		if f.ArgRequired {
+			c.has_arg[i] = 1
+		}
+	}
+	return &extraction{c: c}, nil
+}
+
+// publish makes the table answerable in C for calls on state handle h.
+func (x *extraction) publish(h uintptr) {
+	if h != x.handle && h > 0 && h < C.DOCKER_XCACHE_SLOTS {
+		x.unpublish()
+		C.docker_xcaches[h] = x.c
+		x.handle = h
+	}
+}
+
+func (x *extraction) unpublish() {
+	if x.handle != 0 {
+		C.docker_xcaches[x.handle] = nil
+		x.handle = 0
+	}
+}
+
+// free releases everything; the state is being destroyed.
+func (x *extraction) free() {
+	x.unpublish()
+	for i := range x.arenas {
+		x.arenas[i].free()
+	}
+	x.call.free()
+	for k := range x.c.args {
+		C.free(unsafe.Pointer(x.c.args[k].key))
+	}
+	C.free(unsafe.Pointer(x.c.off_start))
+	C.free(unsafe.Pointer(x.c.off_len))
+	C.free(unsafe.Pointer(x.c))
+	x.c = nil
+}
+
+//export docker_extract_fields
+func docker_extract_fields(h C.uintptr_t, in *C.ss_plugin_event_input, req *C.ss_plugin_field_extract_input, start C.uint32_t) (rc C.ss_plugin_rc) {
+	p, _ := handleValue(uintptr(h)).(*pluginState)
+	if p == nil {
+		return C.SS_PLUGIN_FAILURE // no state to carry a last error
+	}
+	if err := p.extract(uintptr(h), in, req, int(start)); err != nil {
+		p.counters.ExtractErrors.Add(1)
+		p.SetLastError(err)
+		return C.SS_PLUGIN_FAILURE
+	}
+	return C.SS_PLUGIN_SUCCESS
+}
+
+// extract does the part of a plugin_extract_fields call C could not: the
+// fields of req from start on.
+func (p *pluginState) extract(h uintptr, in *C.ss_plugin_event_input, req *C.ss_plugin_field_extract_input, start int) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = panicError("plugin_extract_fields", r)
+		}
+	}()
+	faultpoint("extract")
+	if req == nil {
+		return errors.New("plugin_extract_fields: NULL input")
+	}
+	n := int(req.num_fields)
+	if n > 0 && req.fields == nil {
+		return errors.New("plugin_extract_fields: NULL fields")
+	}
+	x := p.x
+	x.publish(h)
+	x.call.reset()
+	if req.value_offsets != nil {
+		if err := x.offsets(req.value_offsets, n); err != nil {
+			return err
+		}
+	}
+	flds := unsafe.Slice(req.fields, n)
+	var e *event.Event
+	for i := start; i < n; i++ {
+		if err := p.extractField(&flds[i], in, &e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// offsets reports "no offsets" (all {0,0}), which the API allows, in
+// arrays kept for the purpose.
+func (x *extraction) offsets(o *C.ss_plugin_extract_value_offsets, n int) error {
+	c := x.c
+	if n > int(c.off_cap) {
+		C.free(unsafe.Pointer(c.off_start))
+		C.free(unsafe.Pointer(c.off_len))
+		c.off_start = (*C.uint32_t)(C.calloc(C.size_t(n), 4))
+		c.off_len = (*C.uint32_t)(C.calloc(C.size_t(n), 4))
+		c.off_cap = C.uint32_t(n)
+		if c.off_start == nil || c.off_len == nil {
+			C.free(unsafe.Pointer(c.off_start))
+			C.free(unsafe.Pointer(c.off_len))
+			c.off_start, c.off_len, c.off_cap = nil, nil, 0
+			return errArenaExhausted
+		}
+	} else if n > 0 {
+		C.memset(unsafe.Pointer(c.off_start), 0, C.size_t(n)*4)
+		C.memset(unsafe.Pointer(c.off_len), 0, C.size_t(n)*4)
+	}
+	o.start, o.length = c.off_start, c.off_len
+	return nil
+}
+
+// extractField answers one requested field: from the table, or computed
+// (and kept in the table when it can hold it). *e is the parsed event,
+// looked up by the first field of the call that gets that far.
+func (p *pluginState) extractField(f *C.ss_plugin_extract_field, in *C.ss_plugin_event_input, e **event.Event) error {
+	f.res_len = 0
+	x := p.x
+	id := uint32(f.field_id)
+	if int(id) >= len(fields.Table) {
+		return fields.ErrUnknownField{ID: uint64(id)}
+	}
+	fd := &fields.Table[id]
+	if f.ftype != x.c.ftype[id] {
+		return fmt.Errorf("field %s: requested as type %d, declared %s", fd.Name, f.ftype, fd.Type)
+	}
+	if *e == nil {
+		var err error
+		if *e, err = p.parsed(in); err != nil {
+			return err
+		}
+	}
+	hasArg := f.arg_present != 0
+	var arg string
+	if hasArg {
+		arg = ptr.GoString(unsafe.Pointer(f.arg_key))
+	}
+	var slot *C.docker_xval
+	if !fd.ArgRequired {
+		slot = &x.c.vals[id]
+	} else if hasArg && arg != "" {
+		slot = x.argSlot(id, arg)
+	}
+	gen := x.c.gen
+	if slot == nil || slot.gen != gen {
+		a := &x.call
+		if slot != nil {
+			a = &x.arenas[x.cur]
+		}
+		res, n, err := x.compute(a, id, arg, hasArg, *e)
+		if err != nil {
+			return err
+		}
+		if slot == nil {
+			return setResult(f, res, n)
+		}
+		slot.res, slot.res_len, slot.gen = res, C.uint64_t(n), gen
+	}
+	slot.used = gen
+	return setResult(f, slot.res, uint64(slot.res_len))
+}
+
+func setResult(f *C.ss_plugin_extract_field, res unsafe.Pointer, n uint64) error {
+	if n > 1 && f.flist == 0 {
+		return fmt.Errorf("internal error: %d values for a non-list field", n)
+	}
+	*(*unsafe.Pointer)(unsafe.Pointer(&f.res)) = res
+	f.res_len = C.uint64_t(n)
+	return nil
+}
+
+// compute extracts field id of e into arena a.
+func (x *extraction) compute(a *arena, id uint32, arg string, hasArg bool, e *event.Event) (unsafe.Pointer, uint64, error) {
+	x.sink.begin(a, uint32(x.c.ftype[id]), e.Plain())
+	if err := fields.Extract(uint64(id), arg, hasArg, e, &x.sink); err != nil {
+		return nil, 0, fmt.Errorf("field %s: %w", fields.Table[id].Name, err)
+	}
+	return x.sink.finish()
+}
+
+// argSlot is the table's entry for field id with key argument key, added
+// if there is room; nil when the table is full (the value is then computed
+// for each call, uncached).
+func (x *extraction) argSlot(id uint32, key string) *C.docker_xval {
+	c := x.c
+	for k := 0; k < int(c.nargs); k++ {
+		a := &c.args[k]
+		if uint32(a.field_id) == id && ptr.GoString(unsafe.Pointer(a.key)) == key {
+			return &a.val
+		}
+	}
+	if int(c.nargs) == len(c.args) {
+		return nil
+	}
+	ck := (*C.char)(C.malloc(C.size_t(len(key) + 1)))
+	if ck == nil {
+		return nil
+	}
+	copy(unsafe.Slice((*byte)(unsafe.Pointer(ck)), len(key)), key)
+	*(*byte)(unsafe.Add(unsafe.Pointer(ck), len(key))) = 0
+	a := &c.args[c.nargs]
+	a.key, a.field_id, a.val = ck, C.uint32_t(id), C.docker_xval{}
+	c.nargs++
+	return &a.val
+}
+
+// parsed returns the parsed view of the event in, parsing it (and filling
+// the table for it) when it is not the current one.
+func (p *pluginState) parsed(in *C.ss_plugin_event_input) (*event.Event, error) {
+	x := p.x
+	c := x.c
+	if in != nil && in.evt != nil && c.evt != nil && in.evt == c.evt && in.evtnum == c.evtnum &&
+		in.evtsrc == c.evtsrc && in.evt.len == C.uint32_t(c.evtlen) {
+		return &x.evt, nil
+	}
+	// A new event: values of the table are stale from here on.
+	x.record()
+	c.gen++
+	c.evt = nil
+	data, err := payload(in)
+	if err != nil {
+		return nil, err
+	}
+	x.evt.Parse(data)
+	x.cur ^= 1
+	x.arenas[x.cur].reset()
+	c.evt, c.evtnum, c.evtsrc, c.evtlen = in.evt, in.evtnum, in.evtsrc, C.uint32_t(in.evt.len)
+	x.fill()
+	return &x.evt, nil
+}
+
+// record notes, as the current event ends, which values it was asked for
+// (C and Go mark a value used with the generation that asked for it).
+func (x *extraction) record() {
+	c := x.c
+	for id := range x.hist[:c.nfields] {
+		x.hist[id] = x.hist[id]<<1 | asked(&c.vals[id], c.gen)
+	}
+	for k := range x.argHist[:c.nargs] {
+		x.argHist[k] = x.argHist[k]<<1 | asked(&c.args[k].val, c.gen)
+	}
+}
+
+func asked(v *C.docker_xval, gen C.uint64_t) uint16 {
+	if gen != 0 && v.used == gen {
+		return 1
+	}
+	return 0
+}
+
+// fill computes, for the new current event, the values asked for in at
+// least fillFrom of the last 16 events. A value that fails is left out:
+// the call that asks for it computes it again and reports the error.
+func (x *extraction) fill() {
+	c := x.c
+	gen := c.gen
+	a := &x.arenas[x.cur]
+	for id := uint32(0); id < uint32(c.nfields); id++ {
+		if v := &c.vals[id]; c.has_arg[id] == 0 && bits.OnesCount16(x.hist[id]) >= fillFrom {
+			if res, n, err := x.compute(a, id, "", false, &x.evt); err == nil {
+				v.res, v.res_len, v.gen = res, C.uint64_t(n), gen
+			}
+		}
+	}
+	for k := 0; k < int(c.nargs); k++ {
+		if ar := &c.args[k]; bits.OnesCount16(x.argHist[k]) >= fillFrom {
+			key := ptr.GoString(unsafe.Pointer(ar.key))
+			if res, n, err := x.compute(a, uint32(ar.field_id), key, true, &x.evt); err == nil {
+				ar.val.res, ar.val.res_len, ar.val.gen = res, C.uint64_t(n), gen
+			}
+		}
+	}
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/falcosecurity/plugin-sdk-go/pkg/sdk"
 	_ "github.com/falcosecurity/plugin-sdk-go/pkg/sdk/symbols/evtstr"
-	"github.com/falcosecurity/plugin-sdk-go/pkg/sdk/symbols/extract"
 	sdkfields "github.com/falcosecurity/plugin-sdk-go/pkg/sdk/symbols/fields"
 	"github.com/falcosecurity/plugin-sdk-go/pkg/sdk/symbols/info"
 	"github.com/falcosecurity/plugin-sdk-go/pkg/sdk/symbols/initialize"
@@ -34,9 +33,6 @@ type Info struct {
 	EventSource        string
 	ExtractSources     []string
 }
-
-// The SDK's extract symbol package is imported for its C export only.
-var _ = extract.StartAsync
 
 var (
 	eventSource = ""

@@ -3,7 +3,6 @@ package abi
 import (
 	"errors"
 	"fmt"
-	"math"
 	"time"
 	"unsafe"
 
@@ -17,9 +16,6 @@ import (
 	"github.com/falco-docker/docker-plugin/internal/source"
 )
 
-// noEvent is the cache's start value: event number 0 is a real event.
-const noEvent = math.MaxUint64
-
 // pluginState is what plugin_init returns (behind a cgo handle). One per
 // event source thread in Falco; extraction, event_to_string and next_batch
 // of its instances run on that thread, metrics may be read from another.
@@ -30,19 +26,10 @@ type pluginState struct {
 	metrics  metricsExport
 	profiler stopper
 
-	pool    *extractPool
-	arena   arena
-	sink    valueSink
-	lastFld unsafe.Pointer // previous ss_plugin_extract_field*, for call boundaries
-	lastIn  unsafe.Pointer // previous ss_plugin_event_input*
-
-	// Parse cache: the event last parsed, keyed by event number plus the
-	// payload's address and length (a host reusing numbers cannot make us
-	// answer for the wrong event).
-	evt      event.Event
-	evtNum   uint64
-	evtPtr   unsafe.Pointer
-	evtLen   int
+	// Extraction (extract.go): the event last parsed, keyed by its address,
+	// number, source and length (a host reusing numbers cannot make us
+	// answer for the wrong event), and its value table.
+	x        *extraction
 	cliBuf   []byte
 	cliAttrs []event.Attr
 
@@ -57,11 +44,16 @@ func newPluginState(cfgStr string) (*pluginState, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &pluginState{cfg: cfg, pool: newExtractPool(), evtNum: noEvent}
+	x, err := newExtraction()
+	if err != nil {
+		return nil, err
+	}
+	p := &pluginState{cfg: cfg, x: x}
 	setLogLevel(cfg.LogLevel)
 	if cfg.PprofAddr != "" {
 		s, err := startProfiler(cfg.PprofAddr)
 		if err != nil {
+			x.free()
 			return nil, err
 		}
 		p.profiler = s
@@ -70,6 +62,7 @@ func newPluginState(cfgStr string) (*pluginState, error) {
 		if p.profiler != nil {
 			p.profiler.Stop()
 		}
+		x.free()
 		return nil, err
 	}
 	return p, nil
@@ -80,8 +73,6 @@ var (
 	_ sdk.PluginState      = (*pluginState)(nil)
 	_ sdk.LastError        = (*pluginState)(nil)
 	_ sdk.LastErrorBuffer  = (*pluginState)(nil)
-	_ sdk.ExtractRequests  = (*pluginState)(nil)
-	_ sdk.Extractor        = (*pluginState)(nil)
 	_ sdk.Stringer         = (*pluginState)(nil)
 	_ sdk.StringerBuffer   = (*pluginState)(nil)
 	_ sdk.OpenParams       = (*pluginState)(nil)
@@ -92,26 +83,6 @@ var (
 func (p *pluginState) LastErrorBuffer() sdk.StringBuffer  { return &p.lastErrBuf }
 func (p *pluginState) StringerBuffer() sdk.StringBuffer   { return &p.stringerBuf }
 func (p *pluginState) OpenParamsBuffer() sdk.StringBuffer { return &p.openParamBuf }
-
-// ExtractRequests returns the pool; it is set at init and never nil, so the
-// SDK does not install its allocating default.
-func (p *pluginState) ExtractRequests() sdk.ExtractRequestPool {
-	if p.pool == nil {
-		return nil
-	}
-	return p.pool
-}
-
-// SetExtractRequests: the SDK sets nil at destroy, after calling Free.
-func (p *pluginState) SetExtractRequests(pool sdk.ExtractRequestPool) {
-	if pool == nil {
-		p.pool = nil
-		return
-	}
-	if ep, ok := pool.(*extractPool); ok {
-		p.pool = ep
-	}
-}
 
 // Destroy implements sdk.Destroyer (plugin_destroy). The SDK glue then frees
 // the pool and the string buffers and deletes the handle.
@@ -128,80 +99,11 @@ func (p *pluginState) Destroy() {
 	if p.profiler != nil {
 		p.profiler.Stop()
 	}
-	p.arena.free()
+	p.x.free()
 	p.metrics.free()
 	liveStates.Add(-1)
 	registry.remove(p)
 	faultpoint("destroy") // after the cleanup: a contained panic must not leak
-}
-
-// Extract implements sdk.Extractor: one field of one event per call, with
-// the parsed event cached across the fields (and calls) of an event.
-func (p *pluginState) Extract(req sdk.ExtractRequest, evt sdk.EventReader) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = panicError("plugin_extract_fields", r)
-		}
-		if err != nil {
-			p.counters.ExtractErrors.Add(1)
-		}
-	}()
-	faultpoint("extract")
-	r, ok := req.(*extractRequest)
-	if !ok || r.req == nil {
-		return errors.New("plugin_extract_fields: foreign extract request")
-	}
-	in := eventInput(evt)
-	p.beginField(unsafe.Pointer(r.req), unsafe.Pointer(in))
-	if r.field == nil {
-		return fields.ErrUnknownField{ID: uint64(r.req.field_id)}
-	}
-	if uint32(r.req.ftype) != fieldTypeCode(r.field.Type) {
-		return fmt.Errorf("field %s: requested as type %d, declared %s", r.field.Name, r.req.ftype, r.field.Type)
-	}
-	e, err := p.parsed(in)
-	if err != nil {
-		return err
-	}
-	p.sink.begin(&p.arena, uint32(r.req.ftype), e.Plain())
-	var arg string
-	if r.req.arg_present != 0 {
-		arg = ptr.GoString(unsafe.Pointer(r.req.arg_key))
-	}
-	if err := fields.Extract(uint64(r.field.ID), arg, r.req.arg_present != 0, e, &p.sink); err != nil {
-		return fmt.Errorf("field %s: %w", r.field.Name, err)
-	}
-	return p.sink.finish(r.req)
-}
-
-// beginField detects the start of a plugin_extract_fields call, where the
-// previous call's result memory may be reused: the fields of one call are
-// consecutive elements of one array for one event, so a request that is not
-// the element after the previous one, or is for another event input, starts
-// a new call. (A host whose next call's array happens to follow the previous
-// one for the same event only delays the reuse: values stay valid longer.)
-func (p *pluginState) beginField(fld, in unsafe.Pointer) {
-	if p.pool.newCall || in != p.lastIn || fld != unsafe.Add(p.lastFld, unsafe.Sizeof(*(*extractField)(nil))) {
-		p.arena.reset()
-		p.pool.newCall = false
-	}
-	p.lastFld, p.lastIn = fld, in
-}
-
-// parsed returns the parsed view of the event, parsing at most once per
-// event.
-func (p *pluginState) parsed(in *cEventInput) (*event.Event, error) {
-	data, err := payload(in)
-	if err != nil {
-		return nil, err
-	}
-	num := uint64(in.evtnum)
-	dp := unsafe.Pointer(unsafe.SliceData(data))
-	if num != p.evtNum || dp != p.evtPtr || len(data) != p.evtLen {
-		p.evt.Parse(data)
-		p.evtNum, p.evtPtr, p.evtLen = num, dp, len(data)
-	}
-	return &p.evt, nil
 }
 
 // String implements sdk.Stringer (plugin_event_to_string): the event as the

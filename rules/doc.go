@@ -1,5 +1,7 @@
 // Package rules holds the plugin's Falco rules file, docker_rules.yaml, and the
-// tests that keep it honest (there is no Go API here).
+// tests that keep it honest. Its one API, ConditionFields, lists the field
+// references of the enabled rules' conditions: the extraction calls Falco makes
+// per event, which the Falco-shaped benchmark in tests/ replays.
 //
 // The tests are pure Go: they parse the rules file, compile every condition
 // with a small evaluator of the Falco condition language (the subset the rules

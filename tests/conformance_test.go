@@ -305,7 +305,7 @@ func TestForbiddenImports(t *testing.T) {
 	if err != nil {
 		t.Fatalf("go list: %v\n%s", err, out)
 	}
-	if !strings.Contains(string(out), "plugin-sdk-go/pkg/sdk/symbols/extract") {
+	if !strings.Contains(string(out), "plugin-sdk-go/pkg/sdk/symbols/initialize") {
 		t.Fatalf("./plugin should depend on the SDK's symbol packages:\n%s", out)
 	}
 	for _, d := range strings.Fields(string(out)) {

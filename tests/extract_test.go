@@ -230,3 +230,129 @@ func TestExtractCacheByEventNumber(t *testing.T) {
 		}
 	}
 }
+
+// TestExtractValueTable: repeated extractions of an event are answered from
+// its value table (abi/extract.c) and must be what a fresh extraction says,
+// whatever the order of events, fields and key arguments, in the way Falco
+// calls: one buffer reused for every event, event numbers counting up.
+func TestExtractValueTable(t *testing.T) {
+	needDocker(t)
+	corpus := genCorpus(300, 7)
+	fields := mustFields(t)
+	attrID, _ := fieldByName(t, fields, "docker.attributes")
+	reqs := allRequests(t)
+	// More key arguments than the table holds (DOCKER_XMAX_ARGS, 16).
+	for _, key := range []string{"image", "name", "execID", "exitCode", "signal", "container", "type", "driver",
+		"com.docker.compose.project", "com.docker.compose.service", "com.docker.compose.version",
+		"com.docker.compose.container-number", "com.docker.compose.oneoff", "org.opencontainers.image.source",
+		"org.opencontainers.image.version", "destination", "propagation", "read/write", "com.example.team.label07", "absent"} {
+		reqs = append(reqs, harness.Request{ID: attrID, Name: "docker.attributes", Type: harness.TypeString, Arg: key, HasArg: true})
+	}
+
+	// What a fresh plugin state says for each event, all fields in one call.
+	fresh := func(line []byte) []string {
+		s, rc := plug.Init("")
+		if rc != harness.Success {
+			t.Fatal(plug.LastError(s))
+		}
+		defer plug.Destroy(s)
+		store := harness.NewEventStore(1, "docker")
+		defer store.Free()
+		store.AddBytes(makeEvent(line, 322, 2), 0)
+		res := plug.Extract(s, store, 0, reqs, false)
+		if res.RC != harness.Success {
+			t.Fatalf("rc=%d: %s", res.RC, plug.LastError(s))
+		}
+		out := make([]string, len(reqs))
+		for k, v := range res.Values {
+			out[k] = fmt.Sprint(v)
+		}
+		return out
+	}
+	want := make([][]string, len(corpus))
+	for k, line := range corpus {
+		want[k] = fresh(line)
+	}
+
+	s := initOK(t, "")
+	store := harness.NewEventStore(1, "docker")
+	defer store.Free()
+	const size = 64 << 10
+	slot := store.AddBytesCap(makeEvent([]byte(`{}`), 322, 2), 0, size)
+	rng := rand.New(rand.NewSource(3))
+	num := uint64(100)
+	for round := 0; round < 3; round++ {
+		for k, line := range corpus {
+			store.Overwrite(slot, makeEvent(line, 322, 2), num)
+			num++
+			// Falco's order: some fields several times, one per call, in
+			// an order that varies; then all at once (outputs).
+			for _, i := range append(rng.Perm(len(reqs))[:20], rng.Perm(len(reqs))...) {
+				res := plug.Extract(s, store, slot, reqs[i:i+1], false)
+				if res.RC != harness.Success {
+					t.Fatalf("event %d %s[%s]: rc=%d: %s", k, reqs[i].Name, reqs[i].Arg, res.RC, plug.LastError(s))
+				}
+				if got := fmt.Sprint(res.Values[0]); got != want[k][i] {
+					t.Fatalf("round %d event %d %s[%s] = %s, a fresh state says %s", round, k, reqs[i].Name, reqs[i].Arg, got, want[k][i])
+				}
+			}
+			res := plug.Extract(s, store, slot, reqs, true)
+			if res.RC != harness.Success {
+				t.Fatalf("event %d, all fields: rc=%d: %s", k, res.RC, plug.LastError(s))
+			}
+			for i, v := range res.Values {
+				if got := fmt.Sprint(v); got != want[k][i] {
+					t.Fatalf("round %d event %d, all fields: %s[%s] = %s, a fresh state says %s", round, k, reqs[i].Name, reqs[i].Arg, got, want[k][i])
+				}
+			}
+		}
+	}
+
+	// The same number and address with other bytes is another event.
+	store.Overwrite(slot, makeEvent(corpus[0], 322, 2), 7)
+	id, f := fieldByName(t, fields, "docker.actor.id")
+	a := extractOne(t, s, store, slot, id, f, "", false)
+	store.Overwrite(slot, makeEvent(corpus[1], 322, 2), 7)
+	if b := extractOne(t, s, store, slot, id, f, "", false); fmt.Sprint(a) == fmt.Sprint(b) {
+		t.Errorf("another event with the same number and address answered from the table: %v", b)
+	}
+}
+
+// TestExtractValuesStayValid: a value is valid until the next call, as the
+// API requires, even when that call is for another event (the plugin keeps
+// the values of the event before the current one).
+func TestExtractValuesStayValid(t *testing.T) {
+	needDocker(t)
+	s := initOK(t, "")
+	store := harness.NewEventStore(3, "docker")
+	defer store.Free()
+	a := store.AddBytes(makeEvent([]byte(`{"Type":"container","Action":"start","Actor":{"ID":"aaa","Attributes":{"name":"first"}}}`), 322, 2), 1)
+	b := store.AddBytes(makeEvent([]byte(`{"Type":"container","Action":"start","Actor":{"ID":"bbb","Attributes":{"name":"second"}}}`), 322, 2), 2)
+	fields := mustFields(t)
+	nameID, nameF := fieldByName(t, fields, "docker.container.name")
+	typeID, typeF := fieldByName(t, fields, "docker.type")
+	attrID, _ := fieldByName(t, fields, "docker.attributes")
+	name := harness.Request{ID: nameID, Name: nameF.Name, Type: harness.TypeString}
+	typ := harness.Request{ID: typeID, Name: typeF.Name, Type: harness.TypeString}
+	for round := 0; round < 3; round++ { // the first round fills the table, the others answer from it
+		_, v := plug.ExtractRaw(s, store, a, name)
+		plug.ExtractRaw(s, store, a, typ)
+		if got := v.String(); got != "first" {
+			t.Fatalf("round %d: after another call for the same event: %q", round, got)
+		}
+		_, w := plug.ExtractRaw(s, store, b, name)
+		if got := v.String(); got != "first" {
+			t.Fatalf("round %d: after a call for another event: %q", round, got)
+		}
+		// Uncached values (more keys than the table holds) too.
+		var last harness.CStr
+		for k := 0; k < 20; k++ {
+			_, last = plug.ExtractRaw(s, store, b, harness.Request{ID: attrID, Name: "docker.attributes", Type: harness.TypeString, Arg: fmt.Sprintf("k%d", k), HasArg: true})
+		}
+		_, x := plug.ExtractRaw(s, store, b, harness.Request{ID: attrID, Name: "docker.attributes", Type: harness.TypeString, Arg: "name", HasArg: true})
+		plug.ExtractRaw(s, store, b, typ)
+		if got := w.String() + "/" + x.String() + "/" + last.String(); got != "second/second/" {
+			t.Fatalf("round %d: %q", round, got)
+		}
+	}
+}

@@ -113,6 +113,55 @@ func TestFaultChild(t *testing.T) {
 		t.Errorf("extract after a contained panic: %+v", res)
 	}
 
+	// Repeated extractions of an event are answered in C from its value
+	// table (abi/extract.c) without entering Go: with a panic armed at
+	// Go's extract, docker.type (asked above) is still answered; a field
+	// not asked yet enters Go and meets the panic.
+	arm("extract")
+	for k := 0; k < 3; k++ {
+		if res := plug.Extract(s, store, 0, req, false); res.RC != harness.Success || res.Values[0].Strs[0] != "container" {
+			t.Fatalf("extract %d of a field in the value table with Go's extract armed to panic: %+v (it entered Go): %s", k, res, plug.LastError(s))
+		}
+	}
+	aid, af := fieldByName(t, mustFields(t), "docker.action")
+	if res := plug.Extract(s, store, 0, []harness.Request{{ID: aid, Name: af.Name, Type: harness.TypeString}}, false); res.RC != harness.Failure {
+		t.Errorf("extract of a field not in the value table with a panic armed: rc=%d, want failure", res.RC)
+	}
+	wantPanic("extract", plug.LastError(s))
+	arm("")
+
+	// What the table computes for a new event, before it is asked: the
+	// values asked for in at least half of the last 16 events. docker.type
+	// is asked on 16 events, docker.scope on the last of them only; on a
+	// 17th event, once its first call has filled the table, docker.type is
+	// answered in C and docker.scope enters Go (and meets the panic).
+	evs := harness.NewEventStore(17, "docker")
+	defer evs.Free()
+	scope, scopeF := fieldByName(t, mustFields(t), "docker.scope")
+	scopeReq := []harness.Request{{ID: scope, Name: scopeF.Name, Type: harness.TypeString}}
+	for k := 0; k < 17; k++ {
+		evs.AddBytes(makeEvent([]byte(sampleEvent), 322, 2), uint64(1000+k))
+		if k < 16 {
+			if res := plug.Extract(s, evs, k, req, false); res.RC != harness.Success {
+				t.Fatalf("event %d: %+v", k, res)
+			}
+		}
+	}
+	if res := plug.Extract(s, evs, 15, scopeReq, false); res.RC != harness.Success {
+		t.Fatalf("docker.scope: %+v", res)
+	}
+	if res := plug.Extract(s, evs, 16, []harness.Request{{ID: aid, Name: af.Name, Type: harness.TypeString}}, false); res.RC != harness.Success {
+		t.Fatalf("first call of event 16: %+v", res)
+	}
+	arm("extract")
+	if res := plug.Extract(s, evs, 16, req, false); res.RC != harness.Success || res.Values[0].Strs[0] != "container" {
+		t.Errorf("a field asked on every event was not computed with the event's first call: %+v: %s", res, plug.LastError(s))
+	}
+	if res := plug.Extract(s, evs, 16, scopeReq, false); res.RC != harness.Failure {
+		t.Errorf("a field asked once in 16 events was computed before it was asked: rc=%d", res.RC)
+	}
+	arm("")
+
 	// event_to_string: no failure code in the API; the string carries it.
 	arm("event_to_string")
 	wantPanic("event_to_string", plug.EventToString(s, store, 0))

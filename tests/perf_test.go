@@ -5,13 +5,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
-
-	"github.com/falco-docker/docker-plugin/internal/source/sourcetest"
 	"testing"
 	"time"
 
 	"github.com/falco-docker/docker-plugin/internal/event"
+	"github.com/falco-docker/docker-plugin/internal/source/sourcetest"
+	"github.com/falco-docker/docker-plugin/rules"
 	"github.com/falco-docker/docker-plugin/tests/harness"
 )
 
@@ -145,6 +146,14 @@ func TestZeroAllocHotPaths(t *testing.T) {
 	}
 }
 
+// processCPU is the CPU time of the whole process so far (the plugin's
+// runtime and the harness together), user and system.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // BenchmarkEmptyCall is the floor of any ABI call in this run.
 func BenchmarkEmptyCall(b *testing.B) {
 	needDocker(b)
@@ -152,12 +161,24 @@ func BenchmarkEmptyCall(b *testing.B) {
 	plug.BenchEmpty(uint64(b.N))
 }
 
-func emptyCallNs() float64 {
-	const calls = 2_000_000
+// floorMeter measures the empty-call floor in slices interleaved with a
+// benchmark's own slices, so that both see the same machine: on a loaded,
+// shared one the speed drifts within a run, and a floor measured once, at
+// the start, makes a ratio of two different moments.
+type floorMeter struct {
+	elapsed time.Duration
+	calls   uint64
+}
+
+func (f *floorMeter) sample() {
+	const calls = 100_000
 	start := time.Now()
 	plug.BenchEmpty(calls)
-	return float64(time.Since(start).Nanoseconds()) / calls
+	f.elapsed += time.Since(start)
+	f.calls += calls
 }
+
+func (f *floorMeter) ns() float64 { return float64(f.elapsed.Nanoseconds()) / float64(f.calls) }
 
 // BenchmarkNextBatch: replay throughput through the ABI (batch 128,
 // realistic ~500-byte events with a few large-label ones); one op = one event.
@@ -196,19 +217,137 @@ func benchExtract(b *testing.B, one bool) {
 	f := harness.NewBenchFields(reqs)
 	defer f.Free()
 	plug.BenchExtract(s, store, f, 1, one)
-	floor := emptyCallNs()
+	var floor floorMeter
 	perRound := store.Len() * len(reqs)
 	rounds := b.N/perRound + 1
 	b.ResetTimer()
-	if rc := plug.BenchExtract(s, store, f, uint64(rounds), one); rc != harness.Success {
-		b.Fatalf("rc=%d: %s", rc, plug.LastError(s))
+	for r := 0; r < rounds; r++ {
+		b.StopTimer()
+		floor.sample()
+		b.StartTimer()
+		if rc := plug.BenchExtract(s, store, f, 1, one); rc != harness.Success {
+			b.Fatalf("rc=%d: %s", rc, plug.LastError(s))
+		}
 	}
 	b.StopTimer()
 	nsField := float64(b.Elapsed().Nanoseconds()) / float64(rounds*perRound)
 	b.ReportMetric(nsField, "ns/field")
-	b.ReportMetric(floor, "ns/emptycall")
-	b.ReportMetric(nsField/floor, "x-floor")
+	b.ReportMetric(floor.ns(), "ns/emptycall")
+	b.ReportMetric(nsField/floor.ns(), "x-floor")
 	b.ReportMetric(0, "ns/op")
+}
+
+// falcoRequests are the extraction calls Falco's rule evaluation makes for
+// each event with the shipped rules: one per field reference of every
+// enabled rule's condition, in rule order, macros and lists expanded
+// (rules.ConditionFields, derived from docker_rules.yaml as it is now).
+func falcoRequests(t testing.TB) []harness.Request {
+	refs, err := rules.ConditionFields(rules.File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	declared, err := plug.Fields()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reqs []harness.Request
+	for _, r := range refs {
+		for _, ref := range r.Fields {
+			id := slices.IndexFunc(declared, func(f harness.Field) bool { return f.Name == ref.Name })
+			if id < 0 {
+				t.Fatalf("rule %q: the plugin has no field %s", r.Rule, ref.Name)
+			}
+			f := declared[id]
+			reqs = append(reqs, harness.Request{ID: uint32(id), Name: f.Name, Type: f.TypeCode(), IsList: f.IsList, Arg: ref.Arg, HasArg: ref.HasArg})
+		}
+	}
+	return reqs
+}
+
+// BenchmarkFalcoShaped is the plugin's share of Falco's work per event with
+// the shipped rules loaded: replay through next_batch (batch 128) and, for
+// every event, the extraction calls of falcoRequests, one field per call, on
+// a copy of the event in one reused buffer as Falco's plugin source holds it.
+// It reports ns per event (next_batch and extraction), calls per event, and
+// the empty-call floor of the same run. Two corpora: the generated events as
+// daemons send them (plain), and the same events with the container context
+// member the live source adds to the events of a container (context).
+func BenchmarkFalcoShaped(b *testing.B) {
+	needDocker(b)
+	const n = 50000
+	dir := b.TempDir()
+	for _, c := range []struct{ name, path string }{{"plain", writeCorpus(b, dir, n)}, {"context", writeContextCorpus(b, dir, n)}} {
+		b.Run(c.name, func(b *testing.B) { benchFalcoShaped(b, c.path) })
+	}
+}
+
+func benchFalcoShaped(b *testing.B, path string) {
+	s := initOK(b, `{"batchSize":128,"logLevel":"error"}`)
+	reqs := falcoRequests(b)
+	f := harness.NewBenchFields(reqs)
+	defer f.Free()
+	var floor floorMeter
+	var evtnum, total, calls uint64
+	const slice = 5000 // events between two floor samples
+	b.ResetTimer()
+	for total < uint64(b.N) {
+		b.StopTimer()
+		i, rc := plug.Open(s, fileURI(path))
+		if rc != harness.Success {
+			b.Fatal(plug.LastError(s))
+		}
+		for rc != harness.EOF && total < uint64(b.N) {
+			floor.sample()
+			b.StartTimer()
+			var evts, cl uint64
+			rc, evts, cl = plug.BenchFalco(s, i, f, min(slice, uint64(b.N)-total), 0, &evtnum)
+			b.StopTimer()
+			total += evts
+			calls += cl
+			if rc != harness.EOF && rc != harness.Success && rc != harness.Timeout {
+				b.Fatalf("rc=%d after %d events: %s", rc, total, plug.LastError(s))
+			}
+		}
+		plug.Close(s, i)
+	}
+	ns := float64(b.Elapsed().Nanoseconds()) / float64(total)
+	b.ReportMetric(ns, "ns/event")
+	b.ReportMetric(float64(calls)/float64(total), "calls/event")
+	b.ReportMetric(floor.ns(), "ns/emptycall")
+	b.ReportMetric(ns/floor.ns(), "x-floor/event")
+	b.ReportMetric(0, "ns/op")
+}
+
+// BenchmarkFalcoPaced is BenchmarkFalcoShaped at a live host's pace, one
+// event per millisecond (1000 events/s, a busy Docker host): what the
+// plugin costs Falco in CPU when events trickle in. cpu-% is the process's
+// CPU time (the plugin's runtime and the harness together) over wall time,
+// in percent of one core; the pause itself costs nothing. One op = one
+// event (b.N events, ~1 ms each: use -benchtime 2000x).
+func BenchmarkFalcoPaced(b *testing.B) {
+	needDocker(b)
+	s := initOK(b, `{"batchSize":128,"logLevel":"error"}`)
+	path := writeCorpus(b, b.TempDir(), 5000)
+	f := harness.NewBenchFields(falcoRequests(b))
+	defer f.Free()
+	i := openOK(b, s, fileURI(path))
+	var evtnum uint64
+	plug.BenchFalco(s, i, f, 128, 0, &evtnum) // warm-up
+	b.ResetTimer()
+	c0, w0 := processCPU(), time.Now()
+	var total uint64
+	for total < uint64(b.N) {
+		rc, evts, _ := plug.BenchFalco(s, i, f, uint64(b.N)-total, time.Millisecond, &evtnum)
+		total += evts
+		if rc == harness.EOF {
+			plug.Close(s, i)
+			i = openOK(b, s, fileURI(path))
+		} else if rc != harness.Success && rc != harness.Timeout {
+			b.Fatalf("rc=%d: %s", rc, plug.LastError(s))
+		}
+	}
+	used, wall := processCPU()-c0, time.Since(w0)
+	b.ReportMetric(100*float64(used)/float64(wall), "cpu-%")
 }
 
 // BenchmarkExtractEachField: one field per plugin_extract_fields call,
@@ -252,19 +391,14 @@ func benchLiveIdle(b *testing.B, waitMs int, context bool) {
 	s := initOK(b, fmt.Sprintf(`{"logLevel":"error","waitMs":%d,"containerContext":%v}`, waitMs, context))
 	i := openOK(b, s, d.Endpoint())
 	d.WaitConn(b)
-	cpu := func() time.Duration {
-		var ru syscall.Rusage
-		syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	}
 	b.ResetTimer()
-	c0, w0 := cpu(), time.Now()
+	c0, w0 := processCPU(), time.Now()
 	// The loop runs in C, as Falco's does: a Go host calling in per
 	// iteration would add its own runtime's cgo-call overhead.
 	if rc, evts := plug.BenchNextBatch(s, i, uint64(b.N)); rc != harness.Timeout || evts != 0 {
 		b.Fatalf("idle next_batch rc=%d with %d events, want timeouts", rc, evts)
 	}
-	used, wall := cpu()-c0, time.Since(w0)
+	used, wall := processCPU()-c0, time.Since(w0)
 	b.ReportMetric(100*float64(used)/float64(wall), "cpu-%")
 }
 

@@ -4,8 +4,6 @@ import (
 	"strconv"
 	"strings"
 	"unsafe"
-
-	"github.com/tidwall/gjson"
 )
 
 // ContainerMember is the top-level member the live source adds to the
@@ -297,75 +295,7 @@ func (e *Event) ctx() *containerView {
 	if v.raw == "" {
 		return v
 	}
-	obj := gjson.Parse(v.raw)
-	if !obj.IsObject() {
-		return v
-	}
-	obj.ForEach(func(k, val gjson.Result) bool {
-		switch k.Str {
-		case "id":
-			v.id = str(val)
-		case "privileged":
-			v.privileged = boolOf(val)
-		case "hostPid":
-			v.hostPid = boolOf(val)
-		case "hostNetwork":
-			v.hostNetwork = boolOf(val)
-		case "hostIpc":
-			v.hostIpc = boolOf(val)
-		case "readonlyRootfs":
-			v.rootfs = boolOf(val)
-		case "user":
-			v.user = str(val)
-		case "capAdd":
-			v.capAdd = appendStrings(v.capAdd[:0], val)
-		case "capDrop":
-			v.capDrop = appendStrings(v.capDrop[:0], val)
-		case "securityOpt":
-			v.securityOpt = appendStrings(v.securityOpt[:0], val)
-		case "devices":
-			v.devices = appendStrings(v.devices[:0], val)
-		case "mounts":
-			v.mounts = v.mounts[:0]
-			if val.IsArray() {
-				val.ForEach(func(_, m gjson.Result) bool {
-					if !m.IsObject() {
-						return true
-					}
-					var mt Mount
-					m.ForEach(func(mk, mv gjson.Result) bool {
-						switch mk.Str {
-						case "type":
-							mt.Type = str(mv).S
-						case "source":
-							mt.Source = str(mv).S
-						case "destination":
-							mt.Destination = str(mv).S
-						case "rw":
-							if b := boolOf(mv); b.OK {
-								mt.RW = FlagOf(b.V)
-							}
-						}
-						return true
-					})
-					v.mounts = append(v.mounts, mt)
-					return true
-				})
-			}
-		case "imageId":
-			v.imageID = nonEmpty(str(val))
-		case "imageDigest":
-			v.imageDigest = nonEmpty(str(val))
-		case "cmdline":
-			v.cmdline = nonEmpty(str(val))
-		case "exec":
-			if val.IsObject() {
-				v.execID = nonEmpty(str(val.Get("id")))
-				v.execCmdline = nonEmpty(str(val.Get("cmdline")))
-			}
-		}
-		return true
-	})
+	e.decodeContext(v, unsafe.Slice(unsafe.StringData(v.raw), len(v.raw)))
 	// The context belongs to the container the event is about; anything
 	// else (a hand-edited recording, a bug) is no context at all.
 	cid := e.ContainerID()
@@ -377,26 +307,183 @@ func (e *Event) ctx() *containerView {
 	return v
 }
 
-func boolOf(v gjson.Result) Bool {
-	switch v.Type {
-	case gjson.True:
+// decodeContext reads the member's value d (validated, its nesting
+// bounded, by Parse) into v, with the scanner Parse uses: keys match
+// exactly, a later member of a name replaces an earlier one, values of
+// another type than expected are no value (a list keeps its string items);
+// an exec's id and cmdline are the first of their name. Strings alias the
+// event's copy of the message, or its buffer of decoded strings.
+func (e *Event) decodeContext(v *containerView, d []byte) {
+	if len(d) == 0 || d[0] != '{' {
+		return
+	}
+	e.objectMembers(d, 0, func(k string, vs, ve int, esc bool) {
+		switch k {
+		case "id":
+			v.id = e.strAt(d, vs, ve, esc)
+		case "privileged":
+			v.privileged = boolAt(d, vs)
+		case "hostPid":
+			v.hostPid = boolAt(d, vs)
+		case "hostNetwork":
+			v.hostNetwork = boolAt(d, vs)
+		case "hostIpc":
+			v.hostIpc = boolAt(d, vs)
+		case "readonlyRootfs":
+			v.rootfs = boolAt(d, vs)
+		case "user":
+			v.user = e.strAt(d, vs, ve, esc)
+		case "capAdd":
+			v.capAdd = e.appendStrings(v.capAdd[:0], d, vs)
+		case "capDrop":
+			v.capDrop = e.appendStrings(v.capDrop[:0], d, vs)
+		case "securityOpt":
+			v.securityOpt = e.appendStrings(v.securityOpt[:0], d, vs)
+		case "devices":
+			v.devices = e.appendStrings(v.devices[:0], d, vs)
+		case "mounts":
+			v.mounts = v.mounts[:0]
+			if d[vs] != '[' {
+				return
+			}
+			arrayElems(d, vs, func(ms, _ int, _ bool) {
+				if d[ms] != '{' {
+					return
+				}
+				var mt Mount
+				e.objectMembers(d, ms, func(mk string, mvs, mve int, mesc bool) {
+					switch mk {
+					case "type":
+						mt.Type = e.strAt(d, mvs, mve, mesc).S
+					case "source":
+						mt.Source = e.strAt(d, mvs, mve, mesc).S
+					case "destination":
+						mt.Destination = e.strAt(d, mvs, mve, mesc).S
+					case "rw":
+						if b := boolAt(d, mvs); b.OK {
+							mt.RW = FlagOf(b.V)
+						}
+					}
+				})
+				v.mounts = append(v.mounts, mt)
+			})
+		case "imageId":
+			v.imageID = nonEmpty(e.strAt(d, vs, ve, esc))
+		case "imageDigest":
+			v.imageDigest = nonEmpty(e.strAt(d, vs, ve, esc))
+		case "cmdline":
+			v.cmdline = nonEmpty(e.strAt(d, vs, ve, esc))
+		case "exec":
+			if d[vs] != '{' {
+				return
+			}
+			var id, cmdline Str
+			var hasID, hasCmdline bool
+			e.objectMembers(d, vs, func(xk string, xvs, xve int, xesc bool) {
+				switch {
+				case xk == "id" && !hasID:
+					id, hasID = e.strAt(d, xvs, xve, xesc), true
+				case xk == "cmdline" && !hasCmdline:
+					cmdline, hasCmdline = e.strAt(d, xvs, xve, xesc), true
+				}
+			})
+			v.execID, v.execCmdline = nonEmpty(id), nonEmpty(cmdline)
+		}
+	})
+}
+
+// objectMembers calls fn with the key and the value's span [vs, ve) of each
+// member of the valid object at d[i].
+func (e *Event) objectMembers(d []byte, i int, fn func(k string, vs, ve int, esc bool)) {
+	i = skipWS(d, i+1)
+	if i < len(d) && d[i] == '}' {
+		return
+	}
+	for i < len(d) {
+		end, esc := scanStr(d, i+1)
+		if end < 0 {
+			return
+		}
+		k := e.textOf(d, i+1, end, esc)
+		vs := colon(d, end+1)
+		if vs < 0 || vs >= len(d) {
+			return
+		}
+		var ve int
+		if esc = false; d[vs] == '"' { // scanned once: strAt reads the span as it is
+			if ve, esc = scanStr(d, vs+1); ve < 0 {
+				return
+			}
+			ve++
+		} else if ve = skipValue(d, vs, 1); ve < 0 {
+			return
+		}
+		fn(k, vs, ve, esc)
+		var more bool
+		if i, more, _ = sep(d, ve, '}'); !more {
+			return
+		}
+	}
+}
+
+// arrayElems calls fn with the span of each element of the valid array at
+// d[i].
+func arrayElems(d []byte, i int, fn func(vs, ve int, esc bool)) {
+	i = skipWS(d, i+1)
+	if i < len(d) && d[i] == ']' {
+		return
+	}
+	for i < len(d) {
+		var ve int
+		var esc bool
+		if d[i] == '"' {
+			end, x := scanStr(d, i+1)
+			if end < 0 {
+				return
+			}
+			ve, esc = end+1, x
+		} else if ve = skipValue(d, i, 1); ve < 0 {
+			return
+		}
+		fn(i, ve, esc)
+		var more bool
+		if i, more, _ = sep(d, ve, ']'); !more {
+			return
+		}
+	}
+}
+
+// strAt is the string value at d[vs:ve] (a span objectMembers or
+// arrayElems handed out, esc whether it holds escapes), or no value for
+// another type.
+func (e *Event) strAt(d []byte, vs, ve int, esc bool) Str {
+	if d[vs] != '"' {
+		return Str{}
+	}
+	return Str{S: e.textOf(d, vs+1, ve-1, esc), OK: true}
+}
+
+// boolAt is the boolean literal at d[vs], or no value for another type.
+func boolAt(d []byte, vs int) Bool {
+	switch d[vs] {
+	case 't':
 		return Bool{V: true, OK: true}
-	case gjson.False:
+	case 'f':
 		return Bool{OK: true}
 	}
 	return Bool{}
 }
 
-// appendStrings appends the string items of a JSON array (others are skipped).
-func appendStrings(dst []string, v gjson.Result) []string {
-	if !v.IsArray() {
+// appendStrings appends the string items of the array at d[vs] (others are
+// skipped; no array, nothing).
+func (e *Event) appendStrings(dst []string, d []byte, vs int) []string {
+	if d[vs] != '[' {
 		return dst
 	}
-	v.ForEach(func(_, it gjson.Result) bool {
-		if it.Type == gjson.String {
-			dst = append(dst, it.Str)
+	arrayElems(d, vs, func(is, ie int, iesc bool) {
+		if s := e.strAt(d, is, ie, iesc); s.OK {
+			dst = append(dst, s.S)
 		}
-		return true
 	})
 	return dst
 }

@@ -200,6 +200,9 @@ func FuzzContext(f *testing.F) {
 		// Any payload: no panic; a context only for the event's container.
 		var e Event
 		e.Parse([]byte(raw))
+		if !surrogateThenEscape.MatchString(raw) {
+			checkContextAgainstGJSON(t, &e)
+		}
 		if e.HasContainerContext() {
 			if cid := e.ContainerID(); !cid.OK || e.ctx().id.S != cid.S {
 				t.Fatalf("context of %q on an event of %q", e.ctx().id.S, cid.S)

@@ -2,10 +2,11 @@
 // message (the JSON the Engine API /events stream sends and
 // `docker events --format '{{json .}}'` prints).
 //
-// Parsing walks the message once with gjson and keeps only positions of the
-// keys the fields need; every string aliases a private copy of the message,
-// so a parsed Event allocates nothing in steady state and stays valid until
-// the next Parse.
+// Parsing walks the message once, validating it and keeping the strings the
+// fields need on the way (parse.go); every string aliases a private copy of
+// the message (or, for strings with escape sequences, a private buffer), so
+// a parsed Event allocates nothing in steady state and stays valid until the
+// next Parse.
 //
 // Engines speak dialects of the API (dialect.go): Docker Engine before API
 // 1.52 (deprecated status/id/from), Docker Engine from 1.52 (without them),
@@ -17,11 +18,6 @@ package event
 
 import (
 	"bytes"
-	"strconv"
-	"strings"
-	"unsafe"
-
-	"github.com/tidwall/gjson"
 )
 
 // Str is an optional string: OK is false when the message does not carry
@@ -59,6 +55,7 @@ type Event struct {
 	name, args Str    // the bare action and its argument, in Docker's vocabulary
 	norm       Str    // the whole action in Docker's vocabulary
 	scratch    []byte // backs norm when it is composed (Podman's health_status)
+	unesc      []byte // backs the strings that held escape sequences
 
 	cc containerView // ContainerMember, decoded on first use (container.go)
 }
@@ -68,33 +65,23 @@ type Event struct {
 // a JSON object (or nests deeper than maxDepth, 512 levels; Docker's events
 // nest 3) yields an Event with Valid() false and no values, and values of
 // the wrong JSON type are treated as absent.
+//
+// One pass over the bytes validates the message and records the members the
+// accessors need (parse.go); nothing is read twice.
 func (e *Event) Parse(data []byte) {
 	e.buf = append(e.buf[:0], data...)
 	e.reset()
 	if len(e.buf) == 0 {
 		return
 	}
-	// The bounded scanner decides validity before gjson sees the bytes:
-	// gjson's validator recurses once per nesting level, and a payload
-	// nested millions deep (Falco replays .scap payloads that never went
-	// through next_batch) would end in Go's fatal, unrecoverable stack
-	// overflow. scanTop refuses nesting beyond maxDepth, so gjson's walk
-	// below only ever sees bounded input. It is also the same check the
-	// source applies (Probe), so both sides agree on what is an event.
-	if _, _, valid := scanTop(e.buf); !valid {
-		return
-	}
-	js := unsafe.String(unsafe.SliceData(e.buf), len(e.buf))
-	root := gjson.Parse(js)
-	if !root.IsObject() {
+	if !e.walk() {
+		// Validity is decided over the whole message before any value
+		// counts: what a broken message said before the break is no value.
+		e.reset()
 		return
 	}
 	e.valid = true
 	e.plain = plainText(e.buf)
-	root.ForEach(func(k, v gjson.Result) bool {
-		e.top(k.Str, v)
-		return true
-	})
 	e.normalise()
 }
 
@@ -108,83 +95,8 @@ func (e *Event) reset() {
 	e.hasTimeNano, e.hasTimeSec = false, false
 	e.dialect = Docker
 	e.name, e.args, e.norm = Str{}, Str{}, Str{}
+	e.unesc = e.unesc[:0]
 	e.cc.reset()
-}
-
-// Key matching is case-insensitive, as Docker's own (encoding/json) decoder
-// is; for duplicate keys the last one wins, as there.
-func (e *Event) top(k string, v gjson.Result) {
-	switch {
-	case k == ContainerMember: // the plugin's own member: exact name
-		e.cc.raw = v.Raw
-	case strings.EqualFold(k, "Type"):
-		e.typ = str(v)
-	case strings.EqualFold(k, "Action"):
-		e.action = str(v)
-	case strings.EqualFold(k, "Actor"):
-		e.actorID = Str{}
-		e.attrs = e.attrs[:0]
-		e.dialect = Docker
-		if !v.IsObject() {
-			return
-		}
-		v.ForEach(func(ak, av gjson.Result) bool {
-			switch {
-			case strings.EqualFold(ak.Str, "ID"):
-				e.actorID = str(av)
-			case strings.EqualFold(ak.Str, "Attributes"):
-				e.attrs = e.attrs[:0]
-				if av.IsObject() {
-					av.ForEach(func(kk, vv gjson.Result) bool {
-						if vv.Type == gjson.String {
-							e.attrs = append(e.attrs, Attr{Key: kk.Str, Value: vv.Str})
-							if kk.Str == podmanMarker {
-								e.dialect = Podman
-							}
-						}
-						return true
-					})
-				}
-			}
-			return true
-		})
-	case strings.EqualFold(k, "status"):
-		e.status = str(v)
-	case strings.EqualFold(k, "id"):
-		e.id = str(v)
-	case strings.EqualFold(k, "from"):
-		e.from = str(v)
-	case strings.EqualFold(k, "scope"):
-		e.scope = str(v)
-	case strings.EqualFold(k, "timeNano"):
-		e.timeNano, e.hasTimeNano = integer(v)
-	case strings.EqualFold(k, "time"):
-		e.timeSec, e.hasTimeSec = integer(v)
-	case strings.EqualFold(k, "HealthStatus"):
-		e.healthStatus = str(v)
-	}
-}
-
-func str(v gjson.Result) Str {
-	if v.Type != gjson.String {
-		return Str{}
-	}
-	return Str{S: v.Str, OK: true}
-}
-
-// integer reads a JSON integer exactly (gjson's float64 would round
-// nanosecond timestamps).
-func integer(v gjson.Result) (int64, bool) {
-	// A sign, even on -0, makes it no timestamp: the source's scan
-	// (parseUint) reads timestamps the same way.
-	if v.Type != gjson.Number || strings.HasPrefix(v.Raw, "-") {
-		return 0, false
-	}
-	n, err := strconv.ParseInt(v.Raw, 10, 64)
-	if err != nil || n < 0 {
-		return 0, false
-	}
-	return n, true
 }
 
 // Valid reports whether the message is a JSON object.

@@ -1,7 +1,10 @@
 package event
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"math/bits"
+	"math/rand"
 	"strings"
 	"testing"
 
@@ -23,9 +26,9 @@ func reference(data []byte) (uint64, bool, bool) {
 	root.ForEach(func(k, v gjson.Result) bool {
 		switch {
 		case strings.EqualFold(k.Str, "timeNano"):
-			nano, hasNano = integer(v)
+			nano, hasNano = integerGJSON(v)
 		case strings.EqualFold(k.Str, "time"):
-			sec, hasSec = integer(v)
+			sec, hasSec = integerGJSON(v)
 		}
 		return true
 	})
@@ -47,6 +50,12 @@ var scanCases = []string{
 	`{"a":1,}`, `{,}`, `{"a"}`, `{"a":1 "b":2}`, `[1]`, `"x"`, `1`, `null`, ``, `   `, `{"a":1}}`, `{"a":1} x`,
 	`{"a":[}`, `{"a":{]}`, `{"a":"unterminated`, `{"a":1`, `{"a":"é ü 中"}`, "{\"a\":\"\xff\xfe\"}",
 	`{"Type":"container","Action":"exec_create: sh -c id","Actor":{"ID":"x","Attributes":{"name":"n"}},"scope":"local","time":1,"timeNano":1000000001}`,
+	// Runs of compact string members (stringMembers) and every way out of one.
+	`{"a":"b", "c":"d"}`, `{"a" :"b","c":"d"}`, `{"a": "b","c":"d"}`, `{"a":"b" ,"c":"d"}`, `{"a":"b","c":"d" }`,
+	`{"a":"b","c":1,"d":"e"}`, `{"a":"b\"c","d":"e"}`, `{"a\u0041":"b","d":"e"}`, `{"a":{"b":"c","d":"e"},"f":"g"}`,
+	`{"a":"b","time":"7","time":8}`, `{"time":8,"time":"7"}`, `{"timeNano":5,"x":"y","timeNano":"z"}`,
+	`{"a":"b",}`, `{"a":"b":"c"}`, `{"a","b"}`, `{"a":"b"}}`, `{"a":"b","c"}`, `{"a":"b","c":}`, `{"a":"b""c":"d"}`,
+	`{"a":"b",:"c"}`, `{"a":"b","c":"d"`, `{"a":"b","c":"d`, `{"a":"b","c":"` + "\x01" + `"}`, `{"":""}`, `{"":"","":""}`,
 }
 
 func TestScanTopMatchesReference(t *testing.T) {
@@ -96,5 +105,38 @@ func BenchmarkScanTop(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		scanTop(line)
+	}
+}
+
+// TestSpecialMask: the lowest byte specialMask flags is the first '"',
+// '\\' or control character of the word, for every byte value at every
+// position and for random words (the scans rely on that alone).
+func TestSpecialMask(t *testing.T) {
+	first := func(w [8]byte) int {
+		for i, c := range w {
+			if c == '"' || c == '\\' || c < 0x20 {
+				return i
+			}
+		}
+		return 8
+	}
+	got := func(w [8]byte) int {
+		m := specialMask(binary.LittleEndian.Uint64(w[:]))
+		if m == 0 {
+			return 8
+		}
+		return bits.TrailingZeros64(m) >> 3
+	}
+	rng := rand.New(rand.NewSource(1))
+	for k := 0; k < 1<<20; k++ {
+		var w [8]byte
+		rng.Read(w[:])
+		if k < 256*8 { // every byte value at every position, among 'a's
+			w = [8]byte{'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a'}
+			w[k%8] = byte(k / 8)
+		}
+		if f, g := first(w), got(w); f != g {
+			t.Fatalf("%q: first special byte at %d, mask says %d", w[:], f, g)
+		}
 	}
 }

@@ -38,7 +38,8 @@ type Replay struct {
 	done     bool  // sticky EOF
 	lines    uint64
 	lineNo   uint64
-	callRead int // bytes read during the current Next call
+	callRead int    // bytes read during the current Next call
+	received uint64 // lines counted received in this Next call, not yet in Counters
 
 	// Skipped lines are logged first in full, then as counts.
 	malformedLog, oversizeLog *logging.Repeats
@@ -93,6 +94,9 @@ func (r *Replay) Next(b Batch, wait time.Duration) error {
 	r.malformedLog.FlushDue()
 	r.oversizeLog.FlushDue()
 	r.callRead = 0
+	// One atomic add per call, not per line (metrics are read from
+	// another thread, and a locked add per event is measurable here).
+	defer r.flushReceived()
 	deadlineSet := false
 	for b.Len() < b.Cap() {
 		line, ok, err := r.nextLine()
@@ -134,6 +138,13 @@ func (r *Replay) Next(b Batch, wait time.Duration) error {
 	return nil
 }
 
+func (r *Replay) flushReceived() {
+	if r.received > 0 {
+		r.env.Counters.Received.Add(r.received)
+		r.received = 0
+	}
+}
+
 // finish makes EOF sticky and reports the skipped lines not reported yet.
 func (r *Replay) finish() {
 	r.done = true
@@ -143,10 +154,10 @@ func (r *Replay) finish() {
 
 func (r *Replay) deliver(b Batch, line []byte) {
 	r.lineNo++
-	if len(bytes.TrimSpace(line)) == 0 {
+	if len(line) == 0 || line[0] <= ' ' && len(bytes.TrimSpace(line)) == 0 {
 		return
 	}
-	r.env.Counters.Received.Add(1)
+	r.received++
 	if len(line) > r.env.Config.MaxEventSize {
 		r.env.Counters.Oversize.Add(1)
 		r.oversizeLog.Logf("replay: line %d: %d bytes is larger than maxEventSize %d, skipped", r.lineNo, len(line), r.env.Config.MaxEventSize)
@@ -219,7 +230,7 @@ func (r *Replay) fill() error {
 	if r.end == len(r.buf) {
 		// One line larger than the whole buffer (> maxEventSize).
 		r.lineNo++
-		r.env.Counters.Received.Add(1)
+		r.received++
 		r.env.Counters.Oversize.Add(1)
 		r.oversizeLog.Logf("replay: line %d: larger than maxEventSize %d, skipped", r.lineNo, r.env.Config.MaxEventSize)
 		r.consumed += int64(r.end)

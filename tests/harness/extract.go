@@ -8,6 +8,7 @@ package harness
 import "C"
 
 import (
+	"time"
 	"unsafe"
 )
 
@@ -18,6 +19,7 @@ import (
 type EventStore struct {
 	inputs *C.ss_plugin_event_input // [cap]
 	bufs   []unsafe.Pointer
+	sizes  map[int]int // event k's buffer size, for Overwrite
 	src    *C.char
 	n, cap int
 }
@@ -45,9 +47,34 @@ func (s *EventStore) AddRaw(r RawEvent, pluginID uint32, num uint64) int {
 // AddBytes stores an arbitrary event image (e.g. a hostile one built by a
 // test) with event number num; srcOverride, if not nil, replaces the source.
 func (s *EventStore) AddBytes(raw []byte, num uint64) int {
-	buf := C.malloc(C.size_t(len(raw) + 1))
+	return s.AddBytesCap(raw, num, len(raw)+1)
+}
+
+// AddBytesCap is AddBytes in a buffer of size bytes, which Overwrite can
+// refill with another event later.
+func (s *EventStore) AddBytesCap(raw []byte, num uint64, size int) int {
+	if size < len(raw) {
+		size = len(raw)
+	}
+	buf := C.malloc(C.size_t(size))
 	copy(unsafe.Slice((*byte)(buf), len(raw)), raw)
-	return s.add(buf, num)
+	k := s.add(buf, num)
+	if s.sizes == nil {
+		s.sizes = map[int]int{}
+	}
+	s.sizes[k] = size
+	return k
+}
+
+// Overwrite replaces event k with raw, in place, and numbers it num: the
+// way Falco's plugin source reuses one buffer for every event it reads.
+func (s *EventStore) Overwrite(k int, raw []byte, num uint64) {
+	if len(raw) > s.sizes[k] {
+		panic("harness: Overwrite beyond the event's buffer")
+	}
+	in := s.input(k)
+	copy(unsafe.Slice((*byte)(unsafe.Pointer(in.evt)), len(raw)), raw)
+	in.evtnum = C.uint64_t(num)
 }
 
 func (s *EventStore) add(buf unsafe.Pointer, num uint64) int {
@@ -206,6 +233,34 @@ func (p *Plugin) Extract(s State, store *EventStore, k int, reqs []Request, with
 	return res
 }
 
+// ExtractRaw calls plugin_extract_fields for event k with the one string
+// field r and returns its first value as the plugin's C string (nil when it
+// has none), which a test reads again after later calls to see how long the
+// plugin keeps a value valid.
+func (p *Plugin) ExtractRaw(s State, store *EventStore, k int, r Request) (int32, CStr) {
+	f := (*C.ss_plugin_extract_field)(C.calloc(1, C.sizeof_ss_plugin_extract_field))
+	defer C.free(unsafe.Pointer(f))
+	name := C.CString(r.Name)
+	defer C.free(unsafe.Pointer(name))
+	f.field_id, f.field, f.ftype = C.uint32_t(r.ID), name, C.uint32_t(r.Type)
+	if r.HasArg {
+		a := C.CString(r.Arg)
+		defer C.free(unsafe.Pointer(a))
+		f.arg_key, f.arg_present = a, 1
+	}
+	rc := int32(C.h_extract(C.uintptr_t(s), store.input(k), 1, f, nil))
+	if rc != Success || f.res_len == 0 {
+		return rc, CStr{}
+	}
+	return rc, CStr{*(**C.char)(*(*unsafe.Pointer)(unsafe.Pointer(&f.res)))}
+}
+
+// CStr is a C string the plugin returned (ExtractRaw).
+type CStr struct{ p *C.char }
+
+// String reads it now ("" for none).
+func (c CStr) String() string { return goStr(c.p) }
+
 // EventToString calls plugin_event_to_string for event k.
 func (p *Plugin) EventToString(s State, store *EventStore, k int) string {
 	return goStr(C.h_event_to_string(C.uintptr_t(s), store.input(k)))
@@ -271,3 +326,18 @@ func (p *Plugin) BenchNextBatch(s State, i Instance, calls uint64) (int32, uint6
 // BenchEmpty calls an exported function that does nothing (plugin_get_id)
 // calls times in a C loop: the floor of any ABI call.
 func (p *Plugin) BenchEmpty(calls uint64) uint64 { return uint64(C.h_bench_empty(C.uint64_t(calls))) }
+
+// BenchFalco replays instance i through next_batch until EOF or maxEvents,
+// making f's extraction calls (one field per call) on every event as Falco's
+// rule evaluation does (see h_bench_falco), and sleeping pause after each
+// event. evtnum is the next event number and is advanced. It returns the
+// last return code (EOF at the end of the file, or an extraction's failure),
+// the events delivered and the calls made.
+func (p *Plugin) BenchFalco(s State, i Instance, f *BenchFields, maxEvents uint64, pause time.Duration, evtnum *uint64) (rc int32, events, calls uint64) {
+	var ev, cl, num C.uint64_t
+	num = C.uint64_t(*evtnum)
+	rc = int32(C.h_bench_falco(C.uintptr_t(s), C.uintptr_t(i), C.uint32_t(p.ID()), f.fields, C.uint32_t(f.n),
+		C.uint64_t(maxEvents), C.uint32_t(pause.Microseconds()), &num, &ev, &cl))
+	*evtnum = uint64(num)
+	return rc, uint64(ev), uint64(cl)
+}

@@ -2,6 +2,9 @@
 #include <dlfcn.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <errno.h>
+#include <time.h>
 #include <string.h>
 #include <stdatomic.h>
 #include "harness.h"
@@ -246,4 +249,55 @@ uint64_t h_bench_empty(uint64_t calls) {
 	uint64_t sum = 0;
 	for (uint64_t c = 0; c < calls; c++) sum += h_api.get_id();
 	return sum;
+}
+
+int32_t h_bench_falco(uintptr_t s, uintptr_t i, uint32_t plugin_id, ss_plugin_extract_field* fields, uint32_t nfields,
+                      uint64_t max_events, uint32_t pause_us, uint64_t* evtnum, uint64_t* events, uint64_t* calls) {
+	ss_plugin_field_extract_input in;
+	memset(&in, 0, sizeof in);
+	in.owner = h_owner;
+	in.get_owner_last_error = h_owner_last_error;
+	in.num_fields = 1;
+	ss_plugin_event_input ein;
+	memset(&ein, 0, sizeof ein);
+	ein.evtsrc = "docker";
+	uint32_t cap = 1 << 16;
+	void* buf = malloc(cap);
+	*events = 0;
+	*calls = 0;
+	int32_t rc = SS_PLUGIN_SUCCESS;
+	while (*events < max_events) {
+		uint32_t n = 0;
+		ss_plugin_event** evts = NULL;
+		rc = (int32_t)h_api.next_batch((ss_plugin_t*)s, (ss_instance_t*)i, &n, &evts);
+		if (rc != SS_PLUGIN_SUCCESS && rc != SS_PLUGIN_TIMEOUT && rc != SS_PLUGIN_EOF) break;
+		for (uint32_t k = 0; k < n; k++) {
+			if (evts[k]->len > cap) {
+				cap = evts[k]->len;
+				free(buf);
+				buf = malloc(cap);
+			}
+			h_copy_event(evts[k], plugin_id, buf, cap);
+			ein.evt = (ss_plugin_event*)buf;
+			ein.evtnum = (*evtnum)++;
+			for (uint32_t f = 0; f < nfields; f++) {
+				in.fields = &fields[f];
+				int32_t xrc = (int32_t)h_api.extract_fields((ss_plugin_t*)s, &ein, &in);
+				if (xrc != SS_PLUGIN_SUCCESS) {
+					free(buf);
+					return xrc;
+				}
+			}
+			*calls += nfields;
+			if (pause_us > 0) {
+				struct timespec ts = {.tv_sec = pause_us / 1000000, .tv_nsec = (long)(pause_us % 1000000) * 1000};
+				while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+				}
+			}
+		}
+		*events += n;
+		if (rc == SS_PLUGIN_EOF) break;
+	}
+	free(buf);
+	return rc;
 }

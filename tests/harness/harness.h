@@ -69,6 +69,14 @@ int32_t h_bench_next_batch(uintptr_t s, uintptr_t i, uint64_t calls, uint64_t* e
 int32_t h_bench_extract(uintptr_t s, const ss_plugin_event_input* evts, uint32_t nevts,
                         ss_plugin_extract_field* fields, uint32_t nfields, uint64_t rounds, int one_per_call);
 uint64_t h_bench_empty(uint64_t calls);
+// h_bench_falco replays through next_batch until EOF (or max_events) and
+// makes, for each event delivered, the extraction calls of Falco's rule
+// evaluation: one plugin_extract_fields call per entry of fields, one field
+// per call, on a copy of the event as Falco holds it (one reused buffer,
+// plugin id filled in, event numbers counting up from *evtnum). pause_us > 0
+// sleeps that long after each event (a live host's pace).
+int32_t h_bench_falco(uintptr_t s, uintptr_t i, uint32_t plugin_id, ss_plugin_extract_field* fields, uint32_t nfields,
+                      uint64_t max_events, uint32_t pause_us, uint64_t* evtnum, uint64_t* events, uint64_t* calls);
 
 // Logs received through the init input's log_fn.
 uint64_t h_log_count(void);

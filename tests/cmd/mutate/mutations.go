@@ -125,6 +125,22 @@ var mutations = []mutation{
 		Catch: "TestPanicContainment (idle calls on a signalled thread)",
 	},
 	{
+		Name:  "xtable-key-evtnum",
+		Bug:   "the value table in C ignores the event number: Falco's reused event buffer gets the previous event's values",
+		File:  "abi/extract.c",
+		Old:   "\t    evt->evtnum == c->evtnum && evt->evtsrc == c->evtsrc && evt->evt->len == c->evtlen &&\n",
+		New:   "\t    evt->evtsrc == c->evtsrc && evt->evt->len == c->evtlen &&\n",
+		Catch: "TestExtractValueTable (events overwritten in one buffer, numbers counting up)",
+	},
+	{
+		Name:  "scan-backslash-unchecked",
+		Bug:   "the SWAR string scan no longer stops at backslashes: escapes go unvalidated and undecoded",
+		File:  "internal/event/scan.go",
+		Old:   "\treturn ((y - lsb*0x21) | (b - lsb)) &^ x & msb\n",
+		New:   "\treturn ((y - lsb*0x21) | (b-lsb)&0) &^ x & msb\n",
+		Catch: "TestSpecialMask, TestScanTopMatchesReference, TestParseHostile and others in internal/event",
+	},
+	{
 		Name:  "ci-only-true",
 		Bug:   "only CI=true counts as CI: under CI=1 an unreachable daemon silently skips every Docker test",
 		File:  "tests/dockertest/daemon.go",

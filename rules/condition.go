@@ -49,10 +49,7 @@ type fieldRef struct {
 }
 
 func (f fieldRef) String() string {
-	if f.hasArg {
-		return f.def.Name + "[" + f.arg + "]"
-	}
-	return f.def.Name
+	return FieldRef{Name: f.def.Name, Arg: f.arg, HasArg: f.hasArg}.String()
 }
 
 type value struct {

@@ -1,0 +1,7 @@
+//go:build 386 || amd64 || arm || arm64 || loong64 || mips64le || mipsle || ppc64le || riscv64 || wasm
+
+package event
+
+// littleEndian: a native 8-byte load is the little-endian one the SWAR
+// scans expect.
+const littleEndian = true
