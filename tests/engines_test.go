@@ -151,9 +151,14 @@ func (s scenario) run(t *testing.T, e *dockertest.Engine, started func(names ...
 	e.Docker(t, "unpause", s.c())
 	e.Docker(t, "kill", "-s", "KILL", s.c())
 	e.Docker(t, "wait", s.c())
+	// Before each removal: the plugin has read the container's start, so
+	// it could inspect the container while it existed (Podman's events
+	// arrive 80-360 ms late: one removed sooner has no context to give).
+	started(s.c())
 	e.Docker(t, "rm", s.c())
 
 	e.DockerMayFail("run", "--name", s.exited(), "--label", l, img, "exit", "3") // exits 3: an error for the CLI
+	started(s.exited())
 	e.Docker(t, "rm", s.exited())
 
 	e.Docker(t, "network", "create", "--label", l, s.network())
@@ -169,6 +174,7 @@ func (s scenario) run(t *testing.T, e *dockertest.Engine, started func(names ...
 	}
 	e.Docker(t, "rmi", s.committed())
 	e.Docker(t, "stop", "-t", "1", s.netC())
+	started(s.netC())
 	e.Docker(t, "rm", s.netC())
 	e.Docker(t, "network", "rm", s.network())
 
@@ -177,6 +183,7 @@ func (s scenario) run(t *testing.T, e *dockertest.Engine, started func(names ...
 
 	s.runContext(t, e, img, started)
 	e.DockerMayFail("run", "--name", s.oom(), "--label", l, "--memory", "32m", "--memory-swap", "32m", img, "alloc") // killed: an error for the CLI
+	started(s.oom())
 	e.Docker(t, "rm", s.oom())
 	if e.Kind == dockertest.KindMoby {
 		e.Reload(t) // SIGHUP: a daemon reload event (the system daemon is never reconfigured)
@@ -213,6 +220,7 @@ func (s scenario) run(t *testing.T, e *dockertest.Engine, started func(names ...
 			time.Sleep(200 * time.Millisecond)
 		}
 	}
+	started(s.health())
 	e.Docker(t, "rm", "-f", s.health())
 
 	if e.Kind == dockertest.KindPodman {
