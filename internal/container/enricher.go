@@ -91,7 +91,17 @@ type Enricher struct {
 	timerAt   time.Time // when the timer fires; zero when it is stopped
 	member    []byte    // scratch: the member's value
 	out       []byte    // scratch: the enriched payload
+	// syncing counts the resyncs started and not finished; while any is,
+	// destroyed remembers the containers destroyed since, so that a list
+	// answered before a destroy and applied after it does not bring the
+	// container back into the cache (one wasted inspection and a slot).
+	syncing   int
+	destroyed map[string]struct{}
 }
+
+// maxTombstones bounds destroyed: past it, a container destroyed during a
+// resync may be inspected once more (and found gone), nothing worse.
+const maxTombstones = 4096
 
 type inspectorBox struct{ Inspector }
 
@@ -202,6 +212,9 @@ func (e *Enricher) Add(line []byte, ts uint64) {
 		pe.named = true
 		pe.destroy = p.Is("container") && name.S == "destroy"
 		ent := e.cache[cid.S]
+		if pe.destroy && e.syncing > 0 && len(e.destroyed) < maxTombstones {
+			e.destroyed[strings.Clone(cid.S)] = struct{}{}
+		}
 		switch {
 		case ent == nil && pe.destroy:
 			// Destroyed before the plugin knew it: nothing to inspect.
@@ -553,9 +566,22 @@ func (e *Enricher) lookupExec(ent *entry, x *execLookup) {
 // disconnected). The live source starts it after each (re)connection; a
 // later one or Close ends it. Not concurrently with Close.
 func (e *Enricher) StartResync() {
+	e.mu.Lock()
+	if e.syncing == 0 {
+		e.destroyed = map[string]struct{}{}
+	}
+	e.syncing++
+	e.mu.Unlock()
 	e.syncs.Add(1)
 	go func() {
 		defer e.syncs.Done()
+		defer func() {
+			e.mu.Lock()
+			if e.syncing--; e.syncing == 0 {
+				e.destroyed = nil
+			}
+			e.mu.Unlock()
+		}()
 		e.resync()
 	}()
 }
@@ -599,7 +625,7 @@ func (e *Enricher) resync() {
 	}
 	var todo []*entry
 	for _, id := range ids {
-		if e.cache[id] == nil {
+		if _, gone := e.destroyed[id]; !gone && e.cache[id] == nil {
 			todo = append(todo, e.newEntry(id))
 		}
 	}

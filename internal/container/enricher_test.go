@@ -22,6 +22,7 @@ type fakeInspector struct {
 	sessions map[string][]string
 	cmds     map[string]string
 	list     []string
+	listGate chan struct{} // when set, List answers once it is closed
 	calls    map[string]int
 }
 
@@ -83,8 +84,16 @@ func (f *fakeInspector) ExecCmdline(ctx context.Context, id string) (string, err
 
 func (f *fakeInspector) List(ctx context.Context, limit int) ([]string, error) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.list...), nil
+	ids, g := append([]string(nil), f.list...), f.listGate
+	f.mu.Unlock()
+	if g != nil {
+		select {
+		case <-g:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	return ids, nil
 }
 
 func (f *fakeInspector) callsOf(id string) int {
@@ -404,6 +413,37 @@ func TestEnricherResync(t *testing.T) {
 			t.Fatalf("cache holds %d entries after old2 went, want 1", c.CacheEntries.Load())
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// A list answered before a container's destroy and applied after it does
+// not bring the container back: no second inspection, no stale entry.
+func TestEnricherResyncAfterDestroy(t *testing.T) {
+	f := newFake()
+	f.add("c1", true)
+	f.list = []string{"c1"}
+	f.listGate = make(chan struct{})
+	e, s, c := newEnricher(t, Config{}, f)
+	e.StartResync()
+	sent := []string{msg("container", "create", "c1", 0), msg("container", "destroy", "c1", 1)}
+	for _, m := range sent {
+		e.Add([]byte(m), 0)
+	}
+	s.wait(t, len(sent), 10*time.Second)
+	close(f.listGate) // the list, as the daemon answered it before the destroy
+	e.syncs.Wait()
+	if n := f.callsOf("c1"); n != 1 {
+		t.Errorf("c1 inspected %d times, want once", n)
+	}
+	if n := c.CacheEntries.Load(); n != 0 {
+		t.Errorf("cache holds %d entries after c1's destroy, want 0", n)
+	}
+	// Once no resync runs, destroys are not remembered.
+	e.Add([]byte(msg("container", "destroy", "c2", 2)), 0)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.destroyed != nil {
+		t.Errorf("destroyed kept after the resync: %v", e.destroyed)
 	}
 }
 
