@@ -97,6 +97,7 @@ type Enricher struct {
 	// container back into the cache (one wasted inspection and a slot).
 	syncing   int
 	destroyed map[string]struct{}
+	gen       uint64 // entries cached so far: a resync forgets only those cached before its list
 }
 
 // maxTombstones bounds destroyed: past it, a container destroyed during a
@@ -123,6 +124,8 @@ type entry struct {
 	ctx     []byte // the member's object, open (event.AppendContext)
 	retryAt time.Time
 	elem    *list.Element
+	gen     uint64 // Enricher.gen when it was cached
+
 	// execSeen: Podman's exec sessions already told to an exec event.
 	execSeen map[string]bool
 }
@@ -252,7 +255,8 @@ func (e *Enricher) Add(line []byte, ts uint64) {
 // newEntry caches a new entry for id, in state inspecting, evicting the
 // least recently used entry beyond CacheSize.
 func (e *Enricher) newEntry(id string) *entry {
-	ent := &entry{id: strings.Clone(id), state: inspecting} // id may alias a parse buffer
+	e.gen++
+	ent := &entry{id: strings.Clone(id), state: inspecting, gen: e.gen} // id may alias a parse buffer
 	ent.elem = e.lru.PushFront(ent)
 	e.cache[ent.id] = ent
 	for len(e.cache) > e.cfg.CacheSize && e.lru.Len() > 0 {
@@ -600,6 +604,9 @@ func (e *Enricher) resync() {
 	if in == nil {
 		return
 	}
+	e.mu.Lock()
+	listed := e.gen // entries cached after this are newer than the list
+	e.mu.Unlock()
 	lctx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
 	ids, err := in.List(lctx, e.cfg.CacheSize)
 	cancel()
@@ -619,7 +626,7 @@ func (e *Enricher) resync() {
 		return
 	}
 	for id, ent := range e.cache {
-		if !present[id] && ent.state != inspecting {
+		if !present[id] && ent.state != inspecting && ent.gen <= listed {
 			e.drop(ent)
 		}
 	}

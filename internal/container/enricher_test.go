@@ -23,6 +23,7 @@ type fakeInspector struct {
 	cmds     map[string]string
 	list     []string
 	listGate chan struct{} // when set, List answers once it is closed
+	lists    int           // List calls so far
 	calls    map[string]int
 }
 
@@ -84,6 +85,7 @@ func (f *fakeInspector) ExecCmdline(ctx context.Context, id string) (string, err
 
 func (f *fakeInspector) List(ctx context.Context, limit int) ([]string, error) {
 	f.mu.Lock()
+	f.lists++
 	ids, g := append([]string(nil), f.list...), f.listGate
 	f.mu.Unlock()
 	if g != nil {
@@ -444,6 +446,47 @@ func TestEnricherResyncAfterDestroy(t *testing.T) {
 	defer e.mu.Unlock()
 	if e.destroyed != nil {
 		t.Errorf("destroyed kept after the resync: %v", e.destroyed)
+	}
+}
+
+// A container cached while the list is on its way (not in the list: it did
+// not exist yet) is not forgotten by that list.
+func TestEnricherResyncKeepsNewer(t *testing.T) {
+	f := newFake()
+	f.add("old", false)
+	f.add("new", true)
+	f.list = []string{"old"}
+	f.listGate = make(chan struct{})
+	e, s, c := newEnricher(t, Config{}, f)
+	e.StartResync()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		f.mu.Lock()
+		asked := f.lists > 0
+		f.mu.Unlock()
+		if asked {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the list was not asked for")
+		}
+	}
+	m := msg("container", "create", "new", 0)
+	e.Add([]byte(m), 0)
+	s.wait(t, 1, 10*time.Second)
+	close(f.listGate)
+	e.syncs.Wait()
+	for deadline := time.Now().Add(10 * time.Second); f.callsOf("old") == 0 || c.CacheEntries.Load() != 2; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("cache holds %d entries (old inspected %d times), want old and new", c.CacheEntries.Load(), f.callsOf("old"))
+		}
+	}
+	m = msg("container", "start", "new", 1)
+	e.Add([]byte(m), 0)
+	if got := member(t, s.wait(t, 2, 10*time.Second)[1], m); !strings.Contains(got, `"privileged":true`) {
+		t.Errorf("start of new: member %s", got)
+	}
+	if n := f.callsOf("new"); n != 1 {
+		t.Errorf("new inspected %d times, want once", n)
 	}
 }
 

@@ -54,6 +54,9 @@ func TestLiveContext(t *testing.T) {
 	env := contextEnv(nil)
 	l := openLiveT(t, d.Endpoint(), env.Env, noenv)
 	d.WaitConn(t)
+	// The connection's resync has asked for the list: "gone" is not in it,
+	// and, cached after the list was asked for, is not forgotten by it.
+	eventually(t, "the container list asked for", func() bool { return d.Lists() > 0 })
 	sent := []string{
 		containerMsg("create", "c1", 1e18, `"name":"x"`),
 		`{"Type":"image","Action":"pull","Actor":{"ID":"alpine:3"},"timeNano":1000000000000000001}`,
@@ -85,10 +88,18 @@ func TestLiveContext(t *testing.T) {
 		t.Errorf("c1 inspected %d times, want once", n)
 	}
 	c := env.counters
-	eventually(t, "metrics", func() bool {
-		// c1 is dropped at its destroy; "gone" is remembered as gone.
-		return c.ContextEvents.Load() == 4 && c.NoContextEvents.Load() == 1 && c.CacheEntries.Load() == 1 && c.InspectErrors.Load() == 1
-	})
+	// c1 is dropped at its destroy; "gone" is remembered as gone.
+	const wantMetrics = "context 4, no context 1, cache entries 1, inspect errors 1"
+	var gotMetrics string
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		gotMetrics = fmt.Sprintf("context %d, no context %d, cache entries %d, inspect errors %d", c.ContextEvents.Load(), c.NoContextEvents.Load(), c.CacheEntries.Load(), c.InspectErrors.Load())
+		if gotMetrics == wantMetrics || time.Now().After(deadline) {
+			break
+		}
+	}
+	if gotMetrics != wantMetrics {
+		t.Errorf("metrics: %s, want %s", gotMetrics, wantMetrics)
+	}
 }
 
 // A container that exists at connection is inspected then, not at its

@@ -55,6 +55,7 @@ type Daemon struct {
 	execs      map[string]string
 	delays     map[string]time.Duration
 	inspects   map[string]int
+	lists      int
 
 	lines  chan string
 	hangup chan struct{}
@@ -279,6 +280,13 @@ func (d *Daemon) Inspections(id string) int {
 	return d.inspects[id]
 }
 
+// Lists is the number of container list requests so far.
+func (d *Daemon) Lists() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.lists
+}
+
 // serveObjects answers container list and inspect, exec inspect, and 404
 // for anything else (images: no digest).
 func (d *Daemon) serveObjects(w http.ResponseWriter, r *http.Request) {
@@ -292,6 +300,7 @@ func (d *Daemon) serveObjects(w http.ResponseWriter, r *http.Request) {
 	var delay time.Duration
 	switch {
 	case len(parts) == 2 && parts[0] == "containers" && parts[1] == "json":
+		d.lists++
 		var b strings.Builder
 		b.WriteByte('[')
 		for i, id := range d.order {
